@@ -1,0 +1,240 @@
+// Package mergelink connects your users' third-party accounts through Merge:
+// it creates link tokens and Magic Link URLs, exchanges and finds account
+// tokens, creates Agent Handler link tokens, and verifies and parses Merge
+// webhooks.
+//
+// A Client is made once and shared; it is safe for concurrent use:
+//
+//	c, err := mergelink.NewClient(os.Getenv("MERGE_API_KEY"), mergelink.WithRegion(mergelink.RegionEU))
+//
+// Every params type is validated before anything is sent: a call with bad
+// input returns a *ValidationError naming each field and rule. A non-2xx
+// answer, after the retries, is an *APIError.
+package mergelink
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mergelink/mergelink/agenthandler"
+	"github.com/mergelink/mergelink/internal/core"
+	"github.com/mergelink/mergelink/internal/transport"
+	"github.com/mergelink/mergelink/internal/validate"
+)
+
+// Version is the SDK's version, sent in the User-Agent header.
+const Version = transport.Version
+
+// Client calls Merge's Unified API and Agent Handler. It is safe for
+// concurrent use and holds no global state.
+type Client struct {
+	s      core.Settings
+	region Region
+
+	agentOnce sync.Once
+	agent     *agenthandler.Client
+}
+
+// options are the settings that Options fill in.
+type options struct {
+	region       Region
+	baseURL      string
+	agentBaseURL string
+	httpClient   *http.Client
+	maxRetries   int
+	waitMin      time.Duration
+	waitMax      time.Duration
+	logger       *slog.Logger
+	userAgent    string
+	origins      []string
+	check        *validate.Checker
+}
+
+// Option configures a Client. A wrong option makes NewClient fail with a
+// *ValidationError that names it.
+type Option func(*options)
+
+// WithRegion picks the region whose hosts the client calls; RegionUS is the
+// default.
+func WithRegion(r Region) Option {
+	return func(o *options) {
+		if _, ok := regionHosts[r]; !ok {
+			o.check.Add("WithRegion", "must be RegionUS, RegionEU or RegionAPAC", validate.Quote(string(r)))
+			return
+		}
+		o.region = r
+	}
+}
+
+// WithBaseURL sets the Unified API base URL, such as
+// "https://api.merge.dev/api" or a mergetest server's URL. It must be https,
+// or http on a loopback host.
+func WithBaseURL(u string) Option {
+	return func(o *options) { o.baseURL = checkBaseURL(o.check, "WithBaseURL", u) }
+}
+
+// WithAgentHandlerBaseURL sets the Agent Handler base URL, such as
+// "https://ah-api.merge.dev/api/v1"; the same rules as WithBaseURL hold.
+func WithAgentHandlerBaseURL(u string) Option {
+	return func(o *options) { o.agentBaseURL = checkBaseURL(o.check, "WithAgentHandlerBaseURL", u) }
+}
+
+func checkBaseURL(c *validate.Checker, field, raw string) string {
+	u, err := validate.BaseURL(raw)
+	if err != nil {
+		c.Add(field, err.Error(), validate.Quote(redactUserInfo(raw)))
+	}
+	return u
+}
+
+// redactUserInfo hides whatever stands before an '@' in a URL's authority.
+func redactUserInfo(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	host, path, _ := strings.Cut(rest, "/")
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		host = "***@" + host[i+1:]
+		if path != "" {
+			return scheme + "://" + host + "/" + path
+		}
+		return scheme + "://" + host
+	}
+	return raw
+}
+
+// WithHTTPClient sets the *http.Client requests go through, for timeouts,
+// proxies or tracing. The default has a 60-second timeout.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) {
+		if hc == nil {
+			o.check.Add("WithHTTPClient", "must not be nil", "")
+			return
+		}
+		o.httpClient = hc
+	}
+}
+
+// WithMaxRetries sets how many times a failed request is retried (default
+// 3); 0 disables retries.
+func WithMaxRetries(n int) Option {
+	return func(o *options) {
+		if n < 0 || n > 20 {
+			o.check.Add("WithMaxRetries", "must be between 0 and 20", fmt.Sprint(n))
+			return
+		}
+		o.maxRetries = n
+	}
+}
+
+// WithRetryWait sets the first backoff wait and the longest one (defaults
+// 500ms and 8s). Tests against mergetest use small waits.
+func WithRetryWait(min, max time.Duration) Option {
+	return func(o *options) {
+		if min <= 0 || max < min {
+			o.check.Add("WithRetryWait", "min must be positive and max at least min", fmt.Sprintf("%s, %s", min, max))
+			return
+		}
+		o.waitMin, o.waitMax = min, max
+	}
+}
+
+// WithLogger makes the client log its retries at debug level. The client is
+// silent without it; it never logs the API key, headers or bodies.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger = l }
+}
+
+// WithUserAgent appends ua to the SDK's User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(o *options) {
+		if strings.ContainsAny(ua, "\r\n") {
+			o.check.Add("WithUserAgent", "must be one line", "")
+			return
+		}
+		o.userAgent = strings.TrimSpace(ua)
+	}
+}
+
+// WithAllowedCallbackOrigins lists the callback origins registered with
+// Merge, such as "https://myapp.com" or "myapp://". Agent Handler link
+// tokens whose callback URL has another origin are then refused before the
+// request, since Merge would silently skip the redirect.
+func WithAllowedCallbackOrigins(origins ...string) Option {
+	return func(o *options) {
+		for _, raw := range origins {
+			origin, err := validate.Origin(raw)
+			if err != nil {
+				o.check.Add("WithAllowedCallbackOrigins", err.Error(), validate.Quote(raw))
+				continue
+			}
+			o.origins = append(o.origins, origin)
+		}
+	}
+}
+
+// NewClient returns a Client that authenticates with apiKey. It fails with a
+// *ValidationError when apiKey is empty or an option is wrong.
+func NewClient(apiKey string, opts ...Option) (*Client, error) {
+	o := options{region: RegionUS, maxRetries: transport.DefaultMaxRetries, check: validate.New("NewClient options")}
+	if strings.TrimSpace(apiKey) == "" {
+		o.check.Add("apiKey", "required: pass your Merge API key (from MERGE_API_KEY, say)", "")
+	} else if strings.ContainsAny(apiKey, "\r\n") {
+		o.check.Add("apiKey", "must be one line", "")
+	}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if err := o.check.Err(); err != nil {
+		return nil, err
+	}
+	s := core.Settings{
+		Transport: transport.New(transport.Options{
+			APIKey:       apiKey,
+			HTTPClient:   o.httpClient,
+			MaxRetries:   o.maxRetries,
+			RetryWaitMin: o.waitMin,
+			RetryWaitMax: o.waitMax,
+			Logger:       o.logger,
+			UserAgent:    o.userAgent,
+		}),
+		UnifiedBase:    o.region.BaseURL(),
+		AllowedOrigins: o.origins,
+	}
+	if o.baseURL != "" {
+		s.UnifiedBase = o.baseURL
+	}
+	s.AgentBase, s.AgentBaseErr = o.region.AgentHandlerBaseURL()
+	if o.agentBaseURL != "" {
+		s.AgentBase, s.AgentBaseErr = o.agentBaseURL, nil
+	}
+	return &Client{s: s, region: o.region}, nil
+}
+
+// Region returns the client's region.
+func (c *Client) Region() Region { return c.region }
+
+// BaseURL returns the Unified API base URL the client calls.
+func (c *Client) BaseURL() string { return c.s.UnifiedBase }
+
+// AgentHandler returns the client for Merge's Agent Handler API, which
+// shares this client's transport and options.
+func (c *Client) AgentHandler() *agenthandler.Client {
+	c.agentOnce.Do(func() { c.agent = agenthandler.New(&c.s) })
+	return c.agent
+}
+
+// String describes the client without its API key.
+func (c *Client) String() string {
+	return fmt.Sprintf("mergelink.Client{region: %s, base: %s, API key hidden}", c.region, c.s.UnifiedBase)
+}
+
+// GoString is String, so that %#v hides the API key too.
+func (c *Client) GoString() string { return c.String() }

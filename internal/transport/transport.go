@@ -1,0 +1,226 @@
+// Package transport is the one HTTP path of the module: it builds JSON
+// requests, authenticates them, retries them through go-retryablehttp, reads
+// bounded bodies and turns failures into *APIError.
+package transport
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"time"
+
+	retryablehttp "github.com/hashicorp/go-retryablehttp"
+)
+
+// Version is the SDK's version, sent in the User-Agent.
+const Version = "0.1.0"
+
+// Defaults of Options left zero.
+const (
+	DefaultTimeout       = 60 * time.Second
+	DefaultMaxRetries    = 3
+	DefaultRetryWaitMin  = 500 * time.Millisecond
+	DefaultRetryWaitMax  = 8 * time.Second
+	DefaultMaxRetryAfter = 60 * time.Second
+	DefaultMaxBody       = 8 << 20
+	DefaultMaxErrorBody  = 1 << 20
+)
+
+// Options configure a Transport. Zero fields take the defaults above, except
+// MaxRetries, whose zero means no retry (callers set the default).
+type Options struct {
+	APIKey        string
+	HTTPClient    *http.Client
+	MaxRetries    int
+	RetryWaitMin  time.Duration
+	RetryWaitMax  time.Duration
+	MaxRetryAfter time.Duration
+	MaxBody       int64
+	MaxErrorBody  int64
+	Logger        *slog.Logger
+	// UserAgent is appended to the SDK's own User-Agent.
+	UserAgent string
+}
+
+// Transport sends requests. It is safe for concurrent use.
+type Transport struct {
+	o     Options
+	auth  string
+	agent string
+}
+
+// New returns a Transport for o.
+func New(o Options) *Transport {
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: DefaultTimeout}
+	}
+	if o.RetryWaitMin <= 0 {
+		o.RetryWaitMin = DefaultRetryWaitMin
+	}
+	if o.RetryWaitMax <= 0 {
+		o.RetryWaitMax = DefaultRetryWaitMax
+	}
+	if o.RetryWaitMax < o.RetryWaitMin {
+		o.RetryWaitMax = o.RetryWaitMin
+	}
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.MaxErrorBody <= 0 {
+		o.MaxErrorBody = DefaultMaxErrorBody
+	}
+	agent := "mergelink-go/" + Version + " " + runtime.Version()
+	if o.UserAgent != "" {
+		agent += " " + o.UserAgent
+	}
+	return &Transport{o: o, auth: "Bearer " + o.APIKey, agent: agent}
+}
+
+// HTTPClient returns the client requests go through.
+func (t *Transport) HTTPClient() *http.Client { return t.o.HTTPClient }
+
+// Logger returns the logger, or nil when the transport is silent.
+func (t *Transport) Logger() *slog.Logger { return t.o.Logger }
+
+// String shows the transport without its API key.
+func (t *Transport) String() string { return "mergelink transport (API key hidden)" }
+
+// GoString is String, so that %#v hides the key too.
+func (t *Transport) GoString() string { return t.String() }
+
+// Request is one logical call: it may be sent several times.
+type Request struct {
+	Method string
+	// URL is absolute, query included.
+	URL string
+	// Path names the call in errors and logs; it must hold no secret.
+	Path string
+	// Body, when not nil, is sent as JSON.
+	Body any
+	// Idempotent asks for an Idempotency-Key header, one per call, the same
+	// on every retry.
+	Idempotent bool
+}
+
+// Do sends r, retrying as the options allow, and decodes a 2xx body into
+// out when out is not nil. It returns the final status code. A non-2xx
+// answer is an *APIError; a 2xx body that cannot be decoded a *DecodeError.
+func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
+	var body []byte
+	if r.Body != nil {
+		var err error
+		if body, err = json.Marshal(r.Body); err != nil {
+			return 0, fmt.Errorf("mergelink: %s %s: encoding the request: %w", r.Method, r.Path, err)
+		}
+	}
+	var raw any
+	if body != nil {
+		raw = body
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, r.URL, raw)
+	if err != nil {
+		return 0, fmt.Errorf("mergelink: %s %s: %w", r.Method, r.Path, err)
+	}
+	h := req.Header
+	h.Set("Authorization", t.auth)
+	h.Set("Accept", "application/json")
+	h.Set("User-Agent", t.agent)
+	if body != nil {
+		h.Set("Content-Type", "application/json")
+	}
+	if r.Idempotent {
+		key, err := NewUUID()
+		if err != nil {
+			return 0, err
+		}
+		h.Set("Idempotency-Key", key)
+	}
+
+	c := &call{t: t, method: r.Method, path: r.Path}
+	client := retryablehttp.Client{
+		HTTPClient:   t.o.HTTPClient,
+		RetryMax:     t.o.MaxRetries,
+		CheckRetry:   c.checkRetry,
+		Backoff:      c.backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w (%v)", ctxErr, err)
+		}
+		return 0, fmt.Errorf("mergelink: %s %s: %w", r.Method, r.Path, err)
+	}
+	defer resp.Body.Close()
+
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
+	limit := t.o.MaxErrorBody
+	if ok {
+		limit = t.o.MaxBody
+	}
+	data, cut, err := readAtMost(resp.Body, limit)
+	if err != nil {
+		return resp.StatusCode, fmt.Errorf("mergelink: %s %s: reading the %d response: %w", r.Method, r.Path, resp.StatusCode, err)
+	}
+	if !ok {
+		return resp.StatusCode, newAPIError(r.Method, r.Path, resp, data, cut, c.attempts, time.Now())
+	}
+	if cut {
+		return resp.StatusCode, &DecodeError{Method: r.Method, Path: r.Path, StatusCode: resp.StatusCode, Truncated: true, Limit: limit}
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp.StatusCode, &DecodeError{Method: r.Method, Path: r.Path, StatusCode: resp.StatusCode, Limit: limit, Err: err}
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// readAtMost reads up to limit bytes of r and reports whether there was
+// more, which it drains no further.
+func readAtMost(r io.Reader, limit int64) ([]byte, bool, error) {
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if n > limit {
+		return buf.Bytes()[:limit], true, nil
+	}
+	return buf.Bytes(), false, nil
+}
+
+// NewUUID returns a random (version 4) UUID from crypto/rand.
+func NewUUID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("mergelink: reading crypto/rand: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:]), nil
+}

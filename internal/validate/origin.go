@@ -1,0 +1,85 @@
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// IsLoopback reports whether host (without port) names this machine:
+// localhost, 127.0.0.0/8 or ::1.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// BaseURL checks a base URL an API key will be sent to: absolute, https, or
+// http on a loopback host only, with no user info, query or fragment. It
+// returns the URL without a trailing slash.
+func BaseURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" {
+		return "", errors.New("must be an absolute URL such as https://api.merge.dev/api")
+	}
+	switch {
+	case !u.IsAbs() || u.Host == "":
+		return "", errors.New("must be an absolute URL such as https://api.merge.dev/api")
+	case u.User != nil:
+		return "", errors.New("must not carry user info")
+	case u.RawQuery != "" || u.Fragment != "":
+		return "", errors.New("must have no query or fragment")
+	case u.Scheme == "https":
+	case u.Scheme == "http" && IsLoopback(u.Hostname()):
+	case u.Scheme == "http":
+		return "", errors.New("must use https: plain http is allowed only on loopback (localhost, 127.0.0.0/8, ::1), since the API key must not cross a network in clear text")
+	default:
+		return "", fmt.Errorf("must use https, not %q", u.Scheme)
+	}
+	return strings.TrimRight(raw, "/"), nil
+}
+
+// Origin returns the origin of a callback URL or origin: scheme and host
+// (and a port other than the scheme's default), lower-cased. The scheme is
+// https, a custom one such as myapp (origin "myapp://"), or http on a
+// loopback host only.
+func Origin(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Scheme == "" {
+		return "", errors.New("must be an absolute URL with a scheme, such as https://myapp.com or myapp://")
+	}
+	if u.Opaque != "" {
+		return "", errors.New("must have the form scheme://host, such as https://myapp.com or myapp://")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	switch scheme {
+	case "https", "http":
+		if host == "" {
+			return "", fmt.Errorf("%s URL needs a host", scheme)
+		}
+		if scheme == "http" && !IsLoopback(host) {
+			return "", errors.New("must use https or a custom scheme: plain http is allowed only on localhost and loopback addresses")
+		}
+		if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+			port = ""
+		}
+	case "javascript", "data", "file", "vbscript", "blob", "ftp", "ws", "wss":
+		return "", fmt.Errorf("scheme %q cannot be a callback", scheme)
+	}
+	if u.User != nil {
+		return "", errors.New("must not carry user info")
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host, nil
+}

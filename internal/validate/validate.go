@@ -1,0 +1,144 @@
+// Package validate holds the problem list that every params type of the
+// module fills before a request is sent, and the small checks they share.
+package validate
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Problem is one rule that one field of a params value breaks.
+type Problem struct {
+	// Field is the Go name of the field, such as "LinkExpiryMins" or
+	// "CommonModels[1].ModelID".
+	Field string
+	// Rule says what the field must be, such as "required" or
+	// "must be between 30 and 720".
+	Rule string
+	// Value is the offending value as text, or empty when it is empty or
+	// must not be shown.
+	Value string
+}
+
+func (p Problem) String() string {
+	if p.Value == "" {
+		return p.Field + ": " + p.Rule
+	}
+	return fmt.Sprintf("%s: %s (got %s)", p.Field, p.Rule, p.Value)
+}
+
+// ValidationError lists every problem found in a params value. A call that
+// returns it has sent nothing.
+type ValidationError struct {
+	// Params names the params type, such as "LinkTokenParams".
+	Params string
+	// Problems holds every problem found, in field order.
+	Problems []Problem
+}
+
+// Error lists every problem on one line.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("mergelink: invalid ")
+	b.WriteString(e.Params)
+	b.WriteString(": ")
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Has reports whether some problem names field.
+func (e *ValidationError) Has(field string) bool {
+	for _, p := range e.Problems {
+		if p.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// Checker collects the problems of one params value.
+type Checker struct {
+	params   string
+	problems []Problem
+}
+
+// New returns a Checker for the params type named params.
+func New(params string) *Checker { return &Checker{params: params} }
+
+// Add records a problem. value is shown as given; pass "" to hide it.
+func (c *Checker) Add(field, rule, value string) {
+	c.problems = append(c.problems, Problem{Field: field, Rule: rule, Value: value})
+}
+
+// Err returns a *ValidationError holding every problem, or nil when there is
+// none.
+func (c *Checker) Err() error {
+	if len(c.problems) == 0 {
+		return nil
+	}
+	return &ValidationError{Params: c.params, Problems: c.problems}
+}
+
+// Length checks that s holds min to max characters; min > 0 makes it
+// required.
+func (c *Checker) Length(field, s string, min, max int) {
+	n := utf8.RuneCountInString(s)
+	switch {
+	case n == 0 && min > 0:
+		c.Add(field, "required", "")
+	case n < min || n > max:
+		c.Add(field, fmt.Sprintf("must be %d to %d characters long", min, max), fmt.Sprintf("%d characters", n))
+	}
+}
+
+// Required checks that s is not empty. The value is never shown, so it suits
+// secrets too.
+func (c *Checker) Required(field, s string) {
+	if s == "" {
+		c.Add(field, "required", "")
+	}
+}
+
+var (
+	uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,99}$`)
+)
+
+// IsUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hex form.
+func IsUUID(s string) bool { return uuidRE.MatchString(s) }
+
+// IsSlug reports whether s looks like an integration or connector slug:
+// lower-case letters, digits, '_', '-' and '.', at most 100 characters.
+func IsSlug(s string) bool { return slugRE.MatchString(s) }
+
+// UUID checks that s, when not empty, is a UUID.
+func (c *Checker) UUID(field, s string) {
+	if s != "" && !IsUUID(s) {
+		c.Add(field, "must be a UUID such as 41f11808-5387-4be5-9af2-852a372d61e3", Quote(s))
+	}
+}
+
+// Slug checks that s, when not empty, looks like a slug.
+func (c *Checker) Slug(field, s string) {
+	if s != "" && !IsSlug(s) {
+		c.Add(field, "must be a slug of lower-case letters, digits, '_', '-' or '.' such as \"greenhouse\"", Quote(s))
+	}
+}
+
+// Quote quotes s for a problem's Value, cutting it at 64 characters so that
+// a huge input does not make a huge error.
+func Quote(s string) string {
+	const max = 64
+	if utf8.RuneCountInString(s) > max {
+		r := []rune(s)
+		return fmt.Sprintf("%q…", string(r[:max]))
+	}
+	return fmt.Sprintf("%q", s)
+}
