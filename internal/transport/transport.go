@@ -53,7 +53,7 @@ type Options struct {
 // Transport sends requests. It is safe for concurrent use.
 type Transport struct {
 	o     Options
-	auth  string
+	auth  *string
 	agent string
 }
 
@@ -84,7 +84,9 @@ func New(o Options) *Transport {
 	if o.UserAgent != "" {
 		agent += " " + o.UserAgent
 	}
-	return &Transport{o: o, auth: "Bearer " + o.APIKey, agent: agent}
+	auth := "Bearer " + o.APIKey
+	o.APIKey = "" // kept only in auth, behind a pointer that fmt does not follow
+	return &Transport{o: o, auth: &auth, agent: agent}
 }
 
 // HTTPClient returns the client requests go through.
@@ -94,10 +96,10 @@ func (t *Transport) HTTPClient() *http.Client { return t.o.HTTPClient }
 func (t *Transport) Logger() *slog.Logger { return t.o.Logger }
 
 // String shows the transport without its API key.
-func (t *Transport) String() string { return "mergelink transport (API key hidden)" }
+func (t Transport) String() string { return "mergelink transport (API key hidden)" }
 
 // GoString is String, so that %#v hides the key too.
-func (t *Transport) GoString() string { return t.String() }
+func (t Transport) GoString() string { return t.String() }
 
 // Request is one logical call: it may be sent several times.
 type Request struct {
@@ -133,7 +135,7 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 		return 0, fmt.Errorf("mergelink: %s %s: %w", r.Method, r.Path, err)
 	}
 	h := req.Header
-	h.Set("Authorization", t.auth)
+	h.Set("Authorization", *t.auth)
 	h.Set("Accept", "application/json")
 	h.Set("User-Agent", t.agent)
 	if body != nil {
