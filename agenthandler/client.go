@@ -7,7 +7,11 @@
 package agenthandler
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/mergelink/mergelink/internal/core"
+	"github.com/mergelink/mergelink/internal/transport"
 )
 
 // Client calls the Agent Handler API. It is safe for concurrent use.
@@ -18,3 +22,24 @@ type Client struct {
 // New returns a Client for s. It is called by mergelink.Client.AgentHandler,
 // which is the way to get one.
 func New(s *core.Settings) *Client { return &Client{s: s} }
+
+// do sends one request to path (below the Agent Handler base URL, with its
+// trailing slash) plus rawQuery, and decodes a 2xx body into out. It sends
+// nothing when the region has no Agent Handler host.
+func (c *Client) do(ctx context.Context, method, path, rawQuery string, body, out any) (int, error) {
+	if c.s.AgentBaseErr != nil {
+		return 0, fmt.Errorf("mergelink: %s %s: %w", method, path, c.s.AgentBaseErr)
+	}
+	u := c.s.AgentBase + path
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	return c.send(ctx, method, u, path, body, out)
+}
+
+// send sends one request to the absolute URL u; path names it in errors.
+// Agent Handler calls carry no Idempotency-Key: that header belongs to the
+// Unified API.
+func (c *Client) send(ctx context.Context, method, u, path string, body, out any) (int, error) {
+	return c.s.Transport.Do(ctx, &transport.Request{Method: method, URL: u, Path: path, Body: body}, out)
+}
