@@ -4,6 +4,8 @@ go 1.23
 
 require github.com/hashicorp/go-retryablehttp v0.7.8
 
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
+
 require (
 	github.com/google/go-querystring v1.2.0
 	github.com/h2non/parth v0.0.0-20190131123155-b4df798d6542 // indirect
