@@ -109,7 +109,7 @@ func TestCreateLinkTokenValidation(t *testing.T) {
 			p:    func(p *agenthandler.LinkTokenParams) { p.CallbackURL = "https://myapp.com:8443/cb" },
 			want: map[string]string{"CallbackURL": "origin https://myapp.com:8443 is not an allowed"}},
 		{name: "every problem at once", id: "nope", origins: []string{"https://other.com"},
-			p: func(p *agenthandler.LinkTokenParams) { p.Connector = "" },
+			p:    func(p *agenthandler.LinkTokenParams) { p.Connector = "" },
 			want: map[string]string{"registeredUserID": "UUID", "Connector": "required", "CallbackURL": "not an allowed callback origin"}},
 	}
 	for _, tt := range tests {
