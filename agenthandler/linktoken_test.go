@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -240,20 +239,3 @@ func TestNoAgentHandlerHostInAPAC(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// The shortcut on the root client is the same call.
-func TestCreateAgentLinkToken(t *testing.T) {
-	t.Parallel()
-	f := setup(t)
-	f.mux.HandleFunc("POST /api/v1/registered-users/{id}/link-token/{$}", func(w http.ResponseWriter, r *http.Request) {
-		assert.Equal(t, userID, r.PathValue("id"))
-		assert.Equal(t, map[string]any{"connector": "linear", "callback_url": "myapp:///done", "state": "st"}, jsonBody(t, r))
-		writeJSON(w, http.StatusCreated, map[string]string{"link_token": "lt-9", "magic_link_url": "https://x.test/m"})
-	})
-	c, err := mergelink.NewClient(testAPIKey, mergelink.WithAgentHandlerBaseURL(f.url+"/base/api/v1"))
-	require.NoError(t, err)
-	lt, err := c.CreateAgentLinkToken(context.Background(), userID, agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: "myapp:///done", State: "st"})
-	require.NoError(t, err)
-	assert.Equal(t, "lt-9", lt.LinkToken)
-	assert.True(t, strings.HasPrefix(lt.MagicLinkURL, "https://"))
-}
