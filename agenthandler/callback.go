@@ -85,16 +85,17 @@ func AppendCallbackURL(magicLinkURL, callbackURL string) (string, error) {
 }
 
 // parseMagicLinkURL parses a magic link URL: absolute, https, or http on a
-// loopback host (a test server).
+// loopback host (a test server). Its errors do not show the URL, which
+// carries a link token.
 func parseMagicLinkURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || !u.IsAbs() || u.Host == "":
-		return nil, fmt.Errorf("mergelink: magic link URL %s must be an absolute URL such as https://...", validate.Quote(raw))
+		return nil, errors.New("mergelink: the magic link URL must be an absolute https URL")
 	case u.Scheme == "https", u.Scheme == "http" && validate.IsLoopback(u.Hostname()):
 		return u, nil
 	default:
-		return nil, fmt.Errorf("mergelink: magic link URL %s must use https", validate.Quote(raw))
+		return nil, errors.New("mergelink: the magic link URL must use https (plain http only on loopback)")
 	}
 }
 

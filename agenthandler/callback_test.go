@@ -100,6 +100,7 @@ func TestAppendCallbackURLRefuses(t *testing.T) {
 		assert.Empty(t, got, tt.name)
 		if assert.Error(t, err, tt.name) {
 			assert.Contains(t, err.Error(), tt.says, tt.name)
+			assert.NotContains(t, err.Error(), tt.magic, "%s: the magic link carries a token", tt.name)
 		}
 	}
 }

@@ -4,6 +4,14 @@
 //
 // Get a Client from mergelink.Client.AgentHandler; it shares that client's
 // transport, region and options.
+//
+// Every call validates its input first and, when it is wrong, returns a
+// *mergelink.ValidationError listing every problem, having sent nothing. In
+// mergelink.RegionAPAC, for which Merge publishes no Agent Handler host,
+// every call fails with an error matching mergelink.ErrNoAgentHandlerHost
+// unless mergelink.WithAgentHandlerBaseURL sets one. A non-2xx answer, after
+// the retries, is a *mergelink.APIError whose Code holds Agent Handler's
+// error code.
 package agenthandler
 
 import (

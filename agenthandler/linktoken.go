@@ -69,10 +69,11 @@ type LinkToken struct {
 // registered user authenticates with p.Connector. It fails before sending
 // anything with a *ValidationError when registeredUserID is not a UUID, p
 // is invalid (see LinkTokenParams.Validate), or the client was given
-// allowed callback origins and p.CallbackURL's origin is not one of them;
-// and with an error matching mergelink.ErrNoAgentHandlerHost in a region without an
-// Agent Handler host. The call is not idempotent: each one makes a new
-// token.
+// allowed callback origins and p.CallbackURL's origin is not one of them
+// (Merge would skip the redirect silently); with an error matching
+// mergelink.ErrNoAgentHandlerHost in a region without an Agent Handler
+// host; and with an *APIError for a non-2xx answer. The call is not
+// idempotent: each one makes a new token.
 func (c *Client) CreateLinkToken(ctx context.Context, registeredUserID string, p LinkTokenParams) (*LinkToken, error) {
 	v := validate.New("LinkTokenParams")
 	checkUserID(v, registeredUserID)

@@ -3,6 +3,7 @@ package agenthandler_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -239,3 +240,13 @@ func TestNoAgentHandlerHostInAPAC(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// No way of printing a client shows its API key.
+func TestClientHidesAPIKey(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	for _, format := range []string{"%v", "%+v", "%#v"} {
+		assert.NotContains(t, fmt.Sprintf(format, f.ah), testAPIKey, format)
+		assert.NotContains(t, fmt.Sprintf(format, *f.ah), testAPIKey, format)
+	}
+}

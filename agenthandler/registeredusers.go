@@ -100,7 +100,8 @@ func checkUserType(c *validate.Checker, t UserType) {
 // registered with p.OriginUserID: created reports which (Merge answers 201
 // for a new user and 200 for an existing one). It fails before sending
 // anything with a *ValidationError when p is invalid, and with an error
-// matching mergelink.ErrNoAgentHandlerHost in a region without an Agent Handler host.
+// matching mergelink.ErrNoAgentHandlerHost in a region without an Agent
+// Handler host.
 func (c *Client) CreateRegisteredUser(ctx context.Context, p RegisteredUserParams) (user *RegisteredUser, created bool, err error) {
 	if err := p.Validate(); err != nil {
 		return nil, false, err
@@ -115,7 +116,8 @@ func (c *Client) CreateRegisteredUser(ctx context.Context, p RegisteredUserParam
 
 // GetRegisteredUser returns the registered user whose Agent Handler id is
 // id. It fails with a *ValidationError, sending nothing, when id is not a
-// UUID, and with an error matching mergelink.ErrNotFound when there is no such user.
+// UUID, and with an error matching mergelink.ErrNotFound when there is no
+// such user.
 func (c *Client) GetRegisteredUser(ctx context.Context, id string) (*RegisteredUser, error) {
 	v := validate.New("GetRegisteredUser")
 	checkUserID(v, id)
@@ -148,7 +150,8 @@ func (c *Client) UpdateRegisteredUser(ctx context.Context, id string, p UpdateRe
 
 // DeleteRegisteredUser deletes the registered user whose Agent Handler id is
 // id. It fails with a *ValidationError, sending nothing, when id is not a
-// UUID, and with an error matching mergelink.ErrNotFound when there is no such user.
+// UUID, and with an error matching mergelink.ErrNotFound when there is no
+// such user.
 func (c *Client) DeleteRegisteredUser(ctx context.Context, id string) error {
 	v := validate.New("DeleteRegisteredUser")
 	checkUserID(v, id)
