@@ -4,10 +4,22 @@
 //
 // Get a Client from mergelink.Client.AgentHandler; it shares that client's
 // transport, region and options.
+//
+// Every call validates its input first and, when it is wrong, returns a
+// *mergelink.ValidationError listing every problem, having sent nothing. In
+// mergelink.RegionAPAC, for which Merge publishes no Agent Handler host,
+// every call fails with an error matching mergelink.ErrNoAgentHandlerHost
+// unless mergelink.WithAgentHandlerBaseURL sets one. A non-2xx answer, after
+// the retries, is a *mergelink.APIError whose Code holds Agent Handler's
+// error code.
 package agenthandler
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/mergelink/mergelink/internal/core"
+	"github.com/mergelink/mergelink/internal/transport"
 )
 
 // Client calls the Agent Handler API. It is safe for concurrent use.
@@ -18,3 +30,24 @@ type Client struct {
 // New returns a Client for s. It is called by mergelink.Client.AgentHandler,
 // which is the way to get one.
 func New(s *core.Settings) *Client { return &Client{s: s} }
+
+// do sends one request to path (below the Agent Handler base URL, with its
+// trailing slash) plus rawQuery, and decodes a 2xx body into out. It sends
+// nothing when the region has no Agent Handler host.
+func (c *Client) do(ctx context.Context, method, path, rawQuery string, body, out any) (int, error) {
+	if c.s.AgentBaseErr != nil {
+		return 0, fmt.Errorf("mergelink: %s %s: %w", method, path, c.s.AgentBaseErr)
+	}
+	u := c.s.AgentBase + path
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	return c.send(ctx, method, u, path, body, out)
+}
+
+// send sends one request to the absolute URL u; path names it in errors.
+// Agent Handler calls carry no Idempotency-Key: that header belongs to the
+// Unified API.
+func (c *Client) send(ctx context.Context, method, u, path string, body, out any) (int, error) {
+	return c.s.Transport.Do(ctx, &transport.Request{Method: method, URL: u, Path: path, Body: body}, out)
+}

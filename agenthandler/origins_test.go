@@ -1,0 +1,55 @@
+package agenthandler_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/mergelink"
+)
+
+func TestRegisterCallbackOriginNormalises(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in, sent string
+		status   int
+	}{
+		{"HTTPS://MyApp.com:443/auth/callback?x=1#f", "https://myapp.com", http.StatusCreated},
+		{"https://myapp.com:8443", "https://myapp.com:8443", http.StatusOK},
+		{"myapp:///integrations/complete", "myapp://", http.StatusCreated},
+		{"myapp://", "myapp://", http.StatusOK},
+		{"http://localhost:3000/cb", "http://localhost:3000", http.StatusCreated},
+		{"http://[::1]:3000", "http://[::1]:3000", http.StatusCreated},
+	} {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			f.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+				assert.Equal(t, http.MethodPost, r.Method)
+				assert.Equal(t, "/api/v1/allowed-callback-origins/", r.URL.Path)
+				checkHeaders(t, r, true)
+				assert.Equal(t, map[string]any{"origin": tt.sent}, jsonBody(t, r))
+				writeJSON(w, tt.status, map[string]string{"origin": tt.sent})
+			})
+			require.NoError(t, f.ah.RegisterCallbackOrigin(context.Background(), tt.in))
+			assert.Equal(t, int64(1), f.requests())
+		})
+	}
+}
+
+func TestRegisterCallbackOriginAPIError(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.mux.HandleFunc("POST /api/v1/allowed-callback-origins/{$}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusForbidden, map[string]string{"code": "permission_denied", "detail": "Admin key required"})
+	})
+	err := f.ah.RegisterCallbackOrigin(context.Background(), "https://myapp.com")
+	assert.ErrorIs(t, err, mergelink.ErrForbidden)
+	var ae *mergelink.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "permission_denied", ae.Code)
+	assert.Equal(t, http.StatusForbidden, ae.StatusCode)
+}
