@@ -301,7 +301,7 @@ type LinkToken struct {
 //
 // It fails with a *ValidationError, having sent nothing, when p is invalid;
 // with an *APIError when Merge refuses; and with a *DecodeError when a 2xx
-// answer has no link token.
+// answer has no link token, or no Magic Link URL although p asked for one.
 func (c *Client) CreateLinkToken(ctx context.Context, p LinkTokenParams) (*LinkToken, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -326,8 +326,11 @@ func (c *Client) createLinkToken(ctx context.Context, p LinkTokenParams) (*LinkT
 	if err != nil {
 		return nil, err
 	}
-	if lt.LinkToken == "" {
+	switch {
+	case lt.LinkToken == "":
 		return nil, missingField(http.MethodPost, path, status, "link_token")
+	case p.ShouldCreateMagicLinkURL && lt.MagicLinkURL == "":
+		return nil, missingField(http.MethodPost, path, status, "magic_link_url")
 	}
 	return &lt, nil
 }
