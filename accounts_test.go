@@ -189,7 +189,7 @@ func TestAccountTokenHidesItsSecret(t *testing.T) {
 		"%v value":       fmt.Sprintf("%v", *at),
 		"%+v value":      fmt.Sprintf("%+v", *at),
 		"%#v value":      fmt.Sprintf("%#v", *at),
-		"%s value":       fmt.Sprintf("%s", *at),
+		"%s, %q value":   fmt.Sprintf("%s, %q", *at, *at),
 		"%v pointer":     fmt.Sprintf("%v", at),
 		"%+v pointer":    fmt.Sprintf("%+v", at),
 		"%#v pointer":    fmt.Sprintf("%#v", at),

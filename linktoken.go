@@ -233,10 +233,11 @@ func (p LinkTokenParams) check(name string) error {
 	}
 	ck.Slug("Integration", p.Integration)
 	if limit := p.maxExpiry(); p.LinkExpiryMins != 0 && (p.LinkExpiryMins < MinLinkExpiryMins || p.LinkExpiryMins > limit) {
-		rule := fmt.Sprintf("must be %d to %d minutes, or 0 for the default", MinLinkExpiryMins, limit)
+		rule := fmt.Sprintf("must be %d to %d minutes", MinLinkExpiryMins, limit)
 		if !p.ShouldCreateMagicLinkURL {
 			rule += fmt.Sprintf(" (up to %d with a Magic Link URL)", MaxMagicLinkExpiryMins)
 		}
+		rule += ", or 0 for the default"
 		ck.Add("LinkExpiryMins", rule, fmt.Sprint(p.LinkExpiryMins))
 	}
 	for i, m := range p.CommonModels {
