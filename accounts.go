@@ -160,9 +160,9 @@ type LinkedAccount struct {
 
 // LinkedAccountsParams filters ListLinkedAccounts; zero fields are not sent.
 type LinkedAccountsParams struct {
-	// PathCategory picks the category API whose linked-accounts endpoint is
-	// called (default CategoryHRIS). Each lists the organization's Linked
-	// Accounts of every category; filter with Category.
+	// PathCategory picks the category API that serves the request (default
+	// CategoryHRIS); the endpoint is the same in each. It filters nothing:
+	// Category does.
 	PathCategory Category `url:"-"`
 	// Category keeps the accounts of one category.
 	Category Category `url:"category,omitempty"`
@@ -180,15 +180,18 @@ type LinkedAccountsParams struct {
 	IDs []string `url:"ids,comma,omitempty"`
 	// IncludeDuplicates, with ID naming a complete production account,
 	// adds its complete production duplicates.
-	IncludeDuplicates *bool  `url:"include_duplicates,omitempty"`
-	IntegrationName   string `url:"integration_name,omitempty"`
-	// IsTestAccount, when set, keeps test accounts (true) or production
-	// ones (false).
+	IncludeDuplicates *bool `url:"include_duplicates,omitempty"`
+	// IntegrationName keeps the accounts of one integration, by its name.
+	IntegrationName string `url:"integration_name,omitempty"`
+	// IsTestAccount, when set, is sent as true or false. Merge documents
+	// that only production accounts are listed without it: set it to true
+	// for test accounts.
 	IsTestAccount *bool `url:"is_test_account,omitempty"`
 	// PageSize is the number of accounts per request, 1 to 100; 0 leaves
 	// Merge's default.
-	PageSize int                 `url:"page_size,omitempty"`
-	Status   LinkedAccountStatus `url:"status,omitempty"`
+	PageSize int `url:"page_size,omitempty"`
+	// Status keeps the accounts in one state.
+	Status LinkedAccountStatus `url:"status,omitempty"`
 }
 
 // MaxLinkedAccountsPageSize is the largest LinkedAccountsParams.PageSize.
