@@ -141,6 +141,7 @@ func (c *call) log(ctx context.Context, msg string, resp *http.Response, err err
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
 	}
 	if err != nil {
+		hideURL(err, c.path)
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	l.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)

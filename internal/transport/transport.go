@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime"
 	"time"
 
@@ -162,6 +163,7 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 		if resp != nil {
 			resp.Body.Close()
 		}
+		hideURL(err, r.Path)
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%v)", ctxErr, err)
 		}
@@ -190,6 +192,16 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// hideURL puts path in place of the URL that net/http writes into its
+// errors, since the URL may hold what Path leaves out (a public token in the
+// path, say).
+func hideURL(err error, path string) {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = path
+	}
 }
 
 // readAtMost reads up to limit bytes of r and reports whether there was
