@@ -24,7 +24,7 @@ const (
 	vectorKeyA = "whsec_vector_key_A1"
 	vectorKeyB = "whsec_vector_key_B2"
 
-	vectorLinkedBody = `{"hook":{"id":"e8affe31-8ae0-4b37-8c50-d86303094dc4","event":"LinkedAccount.linked","target":"https://example.com/hooks/merge"},"linked_account":{"id":"4ac10f37-c656-4e9a-89a1-1b04f9e9a343","integration":"Greenhouse","integration_slug":"greenhouse","category":"ats","end_user_origin_id":"12345678910","end_user_organization_name":"Example Organization","end_user_email_address":"jane@example.com","status":"COMPLETE","webhook_listener_url":"https://api.merge.dev/api/integrations/webhook-listener/abcd1234defg5678","is_duplicate":false,"account_type":"PRODUCTION"},"data":{"account_token":"tok-VECTOR-9f3c2a","is_relink":false}}`
+	vectorLinkedBody  = `{"hook":{"id":"e8affe31-8ae0-4b37-8c50-d86303094dc4","event":"LinkedAccount.linked","target":"https://example.com/hooks/merge"},"linked_account":{"id":"4ac10f37-c656-4e9a-89a1-1b04f9e9a343","integration":"Greenhouse","integration_slug":"greenhouse","category":"ats","end_user_origin_id":"12345678910","end_user_organization_name":"Example Organization","end_user_email_address":"jane@example.com","status":"COMPLETE","webhook_listener_url":"https://api.merge.dev/api/integrations/webhook-listener/abcd1234defg5678","is_duplicate":false,"account_type":"PRODUCTION"},"data":{"account_token":"tok-VECTOR-9f3c2a","is_relink":false}}`
 	vectorLinkedToken = "tok-VECTOR-9f3c2a"
 	// openssl ... -hmac whsec_vector_key_A1 | basenc --base64url
 	vectorLinkedSigA = "kfttx7nieSwK2uPo_5HNZzlLPsxHo4Ahpnyy2yhg8BY="
