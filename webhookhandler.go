@@ -123,7 +123,11 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	rc := r.Body
+	if rc == nil { // a request built by hand; servers always set a body
+		rc = http.NoBody
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, rc, h.maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

@@ -151,6 +151,20 @@ func TestWebhookHandlerBodyLimit(t *testing.T) {
 	assert.Equal(t, http.StatusRequestEntityTooLarge, postSigned(def, string(body)+pad+" ").Code)
 }
 
+func TestWebhookHandlerRequestWithoutBody(t *testing.T) {
+	t.Parallel()
+	var r recorder
+	h := newHandler(t, r.fn)
+	req, err := http.NewRequest(http.MethodPost, "/webhooks/merge", nil)
+	require.NoError(t, err)
+	req.Header.Set(mergelink.SignatureHeader, mergelink.SignWebhook(nil, testWebhookKey))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusBadRequest, rec.Code, "an empty body, rightly signed, is not a Merge payload")
+	assert.Contains(t, rec.Body.String(), "empty body")
+	assert.Zero(t, r.calls())
+}
+
 func TestWebhookHandlerFunctionFailure(t *testing.T) {
 	t.Parallel()
 	r := recorder{fail: errors.New("database down at postgres://user:pw-LEAK@db")}
