@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"hash"
 	"strings"
+	"sync"
 )
 
 // SignatureHeader is the header in which Merge sends a webhook's signature.
@@ -22,22 +24,30 @@ var (
 	ErrNoWebhookKey = errors.New("mergelink: no webhook signature key given: pass the key from Merge's dashboard (Webhooks, Security)")
 )
 
+// sigLen is the length of a signature without padding: 32 bytes of
+// HMAC-SHA256 in base64url.
+var sigLen = base64.RawURLEncoding.EncodedLen(sha256.Size)
+
+// sigEncoding decodes a signature. Strict refuses a last character whose
+// unused bits are set, so that exactly one string verifies for a body.
+var sigEncoding = base64.RawURLEncoding.Strict()
+
 // SignWebhook returns the signature Merge sends for payload under key:
 // HMAC-SHA256 of the raw body, base64url without padding. Use it in tests
 // to sign payloads as Merge does.
 func SignWebhook(payload []byte, key string) string {
-	m := hmac.New(sha256.New, []byte(key))
-	m.Write(payload)
 	var sum [sha256.Size]byte
-	return base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0]))
+	macSum(key, payload, &sum)
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // VerifyWebhookSignature checks signature against the raw payload under each
 // key in turn, so that during a key rotation both the old and the new key
-// verify. Padding is ignored on both sides and the comparison takes constant
-// time. It fails with ErrNoWebhookKey when no non-empty key is given,
-// ErrNoSignature when signature is empty, and ErrInvalidSignature when no key
-// matches.
+// verify. The signature must be base64url, as Merge sends it; trailing
+// padding is ignored and the comparison takes constant time. Standard
+// base64 (with '+' or '/') and hex are refused. It fails with
+// ErrNoWebhookKey when no non-empty key is given, ErrNoSignature when
+// signature is empty, and ErrInvalidSignature when no key matches.
 func VerifyWebhookSignature(payload []byte, signature string, keys ...string) error {
 	if !hasKey(keys) {
 		return ErrNoWebhookKey
@@ -46,11 +56,13 @@ func VerifyWebhookSignature(payload []byte, signature string, keys ...string) er
 	if signature == "" {
 		return ErrNoSignature
 	}
-	var got [sha256.Size]byte
-	if base64.RawURLEncoding.DecodedLen(len(signature)) != sha256.Size {
+	if len(signature) != sigLen {
 		return ErrInvalidSignature
 	}
-	if _, err := base64.RawURLEncoding.Decode(got[:], []byte(signature)); err != nil {
+	// Copying into an array keeps the decoding free of allocations.
+	var enc [64]byte
+	var got [sha256.Size]byte
+	if n, err := sigEncoding.Decode(got[:], enc[:copy(enc[:], signature)]); err != nil || n != len(got) {
 		return ErrInvalidSignature
 	}
 	var want [sha256.Size]byte
@@ -59,21 +71,15 @@ func VerifyWebhookSignature(payload []byte, signature string, keys ...string) er
 		if key == "" {
 			continue
 		}
-		m := hmac.New(sha256.New, []byte(key))
-		m.Write(payload)
-		ok |= subtleEqual(m.Sum(want[:0]), got[:])
+		macSum(key, payload, &want)
+		if hmac.Equal(want[:], got[:]) {
+			ok = 1 // every key is tried: the time does not tell which matched
+		}
 	}
 	if ok == 0 {
 		return ErrInvalidSignature
 	}
 	return nil
-}
-
-func subtleEqual(a, b []byte) int {
-	if hmac.Equal(a, b) {
-		return 1
-	}
-	return 0
 }
 
 func hasKey(keys []string) bool {
@@ -83,4 +89,57 @@ func hasKey(keys []string) bool {
 		}
 	}
 	return false
+}
+
+// macSum writes HMAC-SHA256(key, payload) to sum. hmac.New costs seven
+// allocations, more than the hashing of a small body, so the MACs of
+// recently used keys are pooled and reused after a Reset. Each pooled MAC
+// belongs to one goroutine at a time and is keyed by the exact key, so
+// reuse cannot mix keys or states.
+func macSum(key string, payload []byte, sum *[sha256.Size]byte) {
+	p := macPools.get(key)
+	m := p.Get().(*pooledMAC)
+	m.h.Reset()
+	m.h.Write(payload)
+	copy(sum[:], m.h.Sum(m.buf[:0]))
+	p.Put(m)
+}
+
+type pooledMAC struct {
+	h   hash.Hash
+	buf [sha256.Size]byte
+}
+
+// maxPooledKeys bounds how many keys have pooled MACs. Past it the pools
+// are dropped and rebuilt on demand, so that a process that verifies under
+// many keys (tests, fuzzing, many tenants) does not keep them all.
+const maxPooledKeys = 32
+
+// macPools maps a key to the pool of its MACs.
+var macPools = &keyPools{m: make(map[string]*sync.Pool)}
+
+type keyPools struct {
+	mu sync.RWMutex
+	m  map[string]*sync.Pool
+}
+
+func (k *keyPools) get(key string) *sync.Pool {
+	k.mu.RLock()
+	p := k.m[key]
+	k.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if p = k.m[key]; p != nil {
+		return p
+	}
+	if len(k.m) >= maxPooledKeys {
+		k.m = make(map[string]*sync.Pool)
+	}
+	b := []byte(key)
+	p = &sync.Pool{New: func() any { return &pooledMAC{h: hmac.New(sha256.New, b)} }}
+	k.m[key] = p
+	return p
 }

@@ -1,0 +1,361 @@
+package mergelink
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+)
+
+// EventType is the event of a Merge webhook, as in its hook.event field:
+// "LinkedAccount.linked", "Issue.new", "CRMAccount.changed" and so on.
+type EventType string
+
+// The events Merge sends. Model events, such as "Candidate.added" or
+// "CRMAccount.changed", have no constant: see EventType.IsModelEvent.
+const (
+	// EventLinkedAccountLinked is sent when an end user completes Merge
+	// Link, before the first sync. It is the documented place for the
+	// account token: see WebhookEvent.AccountToken and WebhookEvent.Linked.
+	EventLinkedAccountLinked EventType = "LinkedAccount.linked"
+	// EventLinkedAccountSyncedInitial is the first-sync webhook of Magic
+	// Link's guide, whose payload carries the account token.
+	EventLinkedAccountSyncedInitial EventType = "LinkedAccount.synced_initial"
+	// EventLinkedAccountSyncCompleted is sent when every model of a linked
+	// account has synced: see WebhookEvent.SyncCompleted.
+	EventLinkedAccountSyncCompleted EventType = "LinkedAccount.sync_completed"
+	// EventLinkedAccountDeleted is sent when a linked account is deleted.
+	EventLinkedAccountDeleted EventType = "LinkedAccount.deleted"
+	// EventLinkedAccountFullySyncedInitial is the legacy initial-sync event.
+	EventLinkedAccountFullySyncedInitial EventType = "LinkedAccount.fully_synced_initial"
+	// EventLinkedAccountSynced is the legacy any-sync event.
+	EventLinkedAccountSynced EventType = "LinkedAccount.synced"
+
+	// EventIssueNew is sent when Merge opens an issue on a linked account.
+	EventIssueNew EventType = "Issue.new"
+	// EventIssueReopened is sent when an issue is opened again.
+	EventIssueReopened EventType = "Issue.reopened"
+	// EventIssueMuted is sent when an issue is muted.
+	EventIssueMuted EventType = "Issue.muted"
+	// EventIssueResolved is sent when an issue is resolved.
+	EventIssueResolved EventType = "Issue.resolved"
+
+	// EventAsyncPassthroughResolved is sent when an async passthrough
+	// request has its answer.
+	EventAsyncPassthroughResolved EventType = "AsyncPassthrough.resolved"
+	// EventAsyncPostCompleted is sent when an async POST has completed.
+	EventAsyncPostCompleted EventType = "AsyncPost.completed"
+	// EventAsyncBulkPostCompleted is sent when an async bulk POST has
+	// completed.
+	EventAsyncBulkPostCompleted EventType = "AsyncBulkPost.completed"
+)
+
+// Model returns the part of t before its first '.': "LinkedAccount" for
+// "LinkedAccount.linked", "CRMAccount" for "CRMAccount.changed".
+func (t EventType) Model() string {
+	model, _, _ := strings.Cut(string(t), ".")
+	return model
+}
+
+// Action returns the part of t after its first '.': "linked" for
+// "LinkedAccount.linked", "changed" for "CRMAccount.changed".
+func (t EventType) Action() string {
+	_, action, _ := strings.Cut(string(t), ".")
+	return action
+}
+
+// IsModelEvent reports whether t is a common-model event, "{Model}.added",
+// ".changed", ".removed" or ".synced", whose data is the model itself.
+// LinkedAccount, Issue and async events are not model events, not even the
+// legacy "LinkedAccount.synced".
+func (t EventType) IsModelEvent() bool {
+	model, action, ok := strings.Cut(string(t), ".")
+	if !ok || model == "" || strings.Contains(action, ".") {
+		return false
+	}
+	switch model {
+	case "LinkedAccount", "Issue", "AsyncPassthrough", "AsyncPost", "AsyncBulkPost":
+		return false
+	}
+	switch action {
+	case "added", "changed", "removed", "synced":
+		return true
+	}
+	return false
+}
+
+// ErrNotWebhookPayload is returned by ParseWebhook, through a
+// *WebhookPayloadError, for a correctly signed body that is not a Merge
+// webhook: not a JSON object, no hook.event, or a LinkedAccount event
+// whose data has fields of the wrong type.
+var ErrNotWebhookPayload = errors.New("mergelink: not a Merge webhook payload")
+
+// WebhookPayloadError says why a signed body is not a Merge webhook
+// payload. It matches ErrNotWebhookPayload with errors.Is and never holds
+// the body's values.
+type WebhookPayloadError struct {
+	// Reason says what is wrong, such as "no hook.event".
+	Reason string
+}
+
+func (e *WebhookPayloadError) Error() string { return ErrNotWebhookPayload.Error() + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrNotWebhookPayload) true.
+func (e *WebhookPayloadError) Is(target error) bool { return target == ErrNotWebhookPayload }
+
+// WebhookHook is the hook object of a webhook: which configured webhook
+// fired, for which event, to which URL. Its ID names the webhook
+// configuration, not the delivery.
+type WebhookHook struct {
+	ID     string    `json:"id"`
+	Event  EventType `json:"event"`
+	Target string    `json:"target"`
+}
+
+// WebhookLinkedAccount is the linked_account object of a webhook: the
+// linked account the event is about.
+type WebhookLinkedAccount struct {
+	ID                      string `json:"id"`
+	Integration             string `json:"integration"`
+	IntegrationSlug         string `json:"integration_slug"`
+	Category                string `json:"category"`
+	EndUserOriginID         string `json:"end_user_origin_id"`
+	EndUserOrganizationName string `json:"end_user_organization_name"`
+	EndUserEmailAddress     string `json:"end_user_email_address"`
+	// Status is COMPLETE, INCOMPLETE or RELINK_NEEDED.
+	Status             string `json:"status"`
+	WebhookListenerURL string `json:"webhook_listener_url"`
+	// IsDuplicate is nil when Merge sends null: test accounts, incomplete
+	// accounts and ignored duplicate sets.
+	IsDuplicate *bool `json:"is_duplicate"`
+	// AccountType tells production from test linked accounts.
+	AccountType string `json:"account_type"`
+}
+
+// LinkedData is the data of a LinkedAccount.linked event, apart from the
+// account token, which WebhookEvent.AccountToken returns.
+type LinkedData struct {
+	// IsRelink is true when the end user went through Merge Link again
+	// for an existing linked account (same account id and token).
+	IsRelink bool `json:"is_relink"`
+}
+
+// SyncCompletedData is the data of a LinkedAccount.sync_completed event.
+type SyncCompletedData struct {
+	// IsInitialSync is true for the first sync after linking.
+	IsInitialSync bool `json:"is_initial_sync"`
+	// SyncStatus holds each model's sync status, keyed like
+	// "ats.Candidate", as Merge sends it.
+	SyncStatus map[string]json.RawMessage `json:"sync_status"`
+}
+
+// WebhookEvent is a verified Merge webhook. Data holds the raw data object,
+// whose shape depends on the event (for model events, the model itself);
+// the methods give typed access to what the SDK knows of it.
+//
+// Data may hold the account token: print or log the event itself, which
+// masks the token, rather than Data.
+type WebhookEvent struct {
+	Hook          WebhookHook          `json:"hook"`
+	LinkedAccount WebhookLinkedAccount `json:"linked_account"`
+	Data          json.RawMessage      `json:"data"`
+
+	test         bool
+	accountToken string
+	linked       LinkedData
+	sync         SyncCompletedData
+}
+
+// testPayloadText is what the dashboard's "Send test POST request" sends in
+// its only field, "response".
+const testPayloadText = "Success! This URL will be notified."
+
+// ParseWebhook verifies payload's signature under keys, as
+// VerifyWebhookSignature does, and only then decodes it. It fails with the
+// errors of VerifyWebhookSignature, and with a *WebhookPayloadError
+// (matching ErrNotWebhookPayload) for a signed body that is not a Merge
+// webhook. The dashboard's test payload parses into an event whose IsTest
+// is true.
+func ParseWebhook(payload []byte, signature string, keys ...string) (*WebhookEvent, error) {
+	if err := VerifyWebhookSignature(payload, signature, keys...); err != nil {
+		return nil, err
+	}
+	return decodeWebhook(payload)
+}
+
+// decodeWebhook decodes a verified body.
+func decodeWebhook(payload []byte) (*WebhookEvent, error) {
+	var wire struct {
+		Hook          WebhookHook          `json:"hook"`
+		LinkedAccount WebhookLinkedAccount `json:"linked_account"`
+		Data          json.RawMessage      `json:"data"`
+		Response      *string              `json:"response"`
+	}
+	if len(bytes.TrimSpace(payload)) == 0 {
+		return nil, &WebhookPayloadError{Reason: "empty body"}
+	}
+	if err := json.Unmarshal(payload, &wire); err != nil {
+		return nil, &WebhookPayloadError{Reason: jsonReason(err)}
+	}
+	ev := &WebhookEvent{Hook: wire.Hook, LinkedAccount: wire.LinkedAccount, Data: wire.Data}
+	if ev.Hook.Event == "" {
+		if wire.Response != nil && *wire.Response == testPayloadText {
+			ev.test = true
+			return ev, nil
+		}
+		return nil, &WebhookPayloadError{Reason: "no hook.event"}
+	}
+	if ev.Hook.Event.Model() != "LinkedAccount" || !isJSONObject(ev.Data) {
+		return ev, nil
+	}
+	// Only the fields the SDK gives typed access to are checked; the rest
+	// of data stays raw, whatever its shape.
+	var token struct {
+		AccountToken string `json:"account_token"`
+	}
+	targets := []any{&token}
+	switch ev.Hook.Event {
+	case EventLinkedAccountLinked:
+		targets = append(targets, &ev.linked)
+	case EventLinkedAccountSyncCompleted:
+		targets = append(targets, &ev.sync)
+	}
+	for _, t := range targets {
+		if err := json.Unmarshal(ev.Data, t); err != nil {
+			return nil, &WebhookPayloadError{Reason: "data: " + jsonReason(err)}
+		}
+	}
+	ev.accountToken = token.AccountToken
+	return ev, nil
+}
+
+// jsonReason describes a decoding error without quoting the body.
+func jsonReason(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("not JSON (error at byte %d)", syntax.Offset)
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return "not a JSON object"
+		}
+		got, _, _ := strings.Cut(typ.Value, " ") // "number 5": keep the kind only
+		return fmt.Sprintf("field %s must be %s, not JSON %s", typ.Field, jsonKind(typ.Type), got)
+	}
+	return "not JSON"
+}
+
+// jsonKind names the JSON kind that decodes into t.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "a number"
+}
+
+func isJSONObject(raw json.RawMessage) bool {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	return len(raw) > 0 && raw[0] == '{'
+}
+
+// Type returns the event, Hook.Event; it is empty for the dashboard's test
+// payload.
+func (ev *WebhookEvent) Type() EventType { return ev.Hook.Event }
+
+// IsTest reports whether the event is the payload that the dashboard's
+// "Send test POST request" button sends: {"response": "Success! This URL
+// will be notified."}. It has no hook, linked account or data.
+func (ev *WebhookEvent) IsTest() bool { return ev.test }
+
+// AccountToken returns the linked account's account token and true when a
+// LinkedAccount event carries one in data.account_token, as
+// LinkedAccount.linked and the first-sync LinkedAccount.synced_initial do.
+// Store it as a secret: it authenticates every call for that account.
+func (ev *WebhookEvent) AccountToken() (string, bool) {
+	return ev.accountToken, ev.accountToken != ""
+}
+
+// Linked returns the data of a LinkedAccount.linked event; ok is false for
+// any other event.
+func (ev *WebhookEvent) Linked() (data LinkedData, ok bool) {
+	return ev.linked, ev.Hook.Event == EventLinkedAccountLinked
+}
+
+// SyncCompleted returns the data of a LinkedAccount.sync_completed event;
+// ok is false for any other event.
+func (ev *WebhookEvent) SyncCompleted() (data SyncCompletedData, ok bool) {
+	return ev.sync, ev.Hook.Event == EventLinkedAccountSyncCompleted
+}
+
+// ModelEvent splits a common-model event such as "CRMAccount.changed" into
+// its model ("CRMAccount") and action ("changed"); ok is false when the
+// event is not a model event (see EventType.IsModelEvent).
+func (ev *WebhookEvent) ModelEvent() (model, action string, ok bool) {
+	t := ev.Hook.Event
+	if !t.IsModelEvent() {
+		return "", "", false
+	}
+	return t.Model(), t.Action(), true
+}
+
+// String describes the event without its data, so that the account token
+// never shows: it prints as "[hidden]".
+func (ev WebhookEvent) String() string {
+	if ev.test {
+		return "mergelink.WebhookEvent{test}"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "mergelink.WebhookEvent{Event: %q, HookID: %q, LinkedAccountID: %q, Integration: %q",
+		ev.Hook.Event, ev.Hook.ID, ev.LinkedAccount.ID, ev.LinkedAccount.IntegrationSlug)
+	if ev.accountToken != "" {
+		b.WriteString(", AccountToken: [hidden]")
+	}
+	fmt.Fprintf(&b, ", Data: %d bytes}", len(ev.Data))
+	return b.String()
+}
+
+// GoString is String, so that %#v hides the account token too.
+func (ev WebhookEvent) GoString() string { return ev.String() }
+
+// Format prints String for every verb, so that no verb (%+v, %#v, %x, %d)
+// prints the raw data, which may hold the account token.
+func (ev WebhookEvent) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", ev.String())
+		return
+	}
+	f.Write([]byte(ev.String()))
+}
+
+// LogValue logs the event's identifying fields, never its data or account
+// token.
+func (ev WebhookEvent) LogValue() slog.Value {
+	if ev.test {
+		return slog.GroupValue(slog.Bool("test", true))
+	}
+	attrs := []slog.Attr{
+		slog.String("event", string(ev.Hook.Event)),
+		slog.String("hook_id", ev.Hook.ID),
+		slog.String("linked_account_id", ev.LinkedAccount.ID),
+		slog.String("integration", ev.LinkedAccount.IntegrationSlug),
+		slog.Int("data_bytes", len(ev.Data)),
+	}
+	if ev.accountToken != "" {
+		attrs = append(attrs, slog.String("account_token", "[hidden]"))
+	}
+	return slog.GroupValue(attrs...)
+}
