@@ -91,55 +91,42 @@ func hasKey(keys []string) bool {
 	return false
 }
 
-// macSum writes HMAC-SHA256(key, payload) to sum. hmac.New costs seven
-// allocations, more than the hashing of a small body, so the MACs of
-// recently used keys are pooled and reused after a Reset. Each pooled MAC
-// belongs to one goroutine at a time and is keyed by the exact key, so
-// reuse cannot mix keys or states.
+// macSum writes HMAC-SHA256(key, payload) to sum, as RFC 2104 defines it.
+// hmac.New costs seven allocations, more than hashing a small body, so the
+// HMAC is built here from SHA-256 digests: the inner one comes from a pool
+// and is reset before it goes back, so no key or key-derived state outlives
+// the call; the outer one hashes 96 bytes on the stack.
 func macSum(key string, payload []byte, sum *[sha256.Size]byte) {
-	p := macPools.get(key)
-	m := p.Get().(*pooledMAC)
-	m.h.Reset()
-	m.h.Write(payload)
-	copy(sum[:], m.h.Sum(m.buf[:0]))
-	p.Put(m)
+	var k [sha256.BlockSize]byte
+	if len(key) > sha256.BlockSize {
+		h := sha256.Sum256([]byte(key))
+		copy(k[:], h[:])
+	} else {
+		copy(k[:], key)
+	}
+	d := digestPool.Get().(*pooledDigest)
+	for i, b := range k {
+		d.pad[i] = b ^ 0x36
+	}
+	d.h.Write(d.pad[:])
+	d.h.Write(payload)
+	var outer [sha256.BlockSize + sha256.Size]byte
+	copy(outer[sha256.BlockSize:], d.h.Sum(d.pad[:0]))
+	d.h.Reset()
+	clear(d.pad[:])
+	digestPool.Put(d)
+	for i, b := range k {
+		outer[i] = b ^ 0x5c
+	}
+	*sum = sha256.Sum256(outer[:])
 }
 
-type pooledMAC struct {
+// pooledDigest is a SHA-256 digest and room for the inner pad and sum,
+// which the digest's interface would otherwise make escape. Both are
+// cleared before it goes back to the pool.
+type pooledDigest struct {
 	h   hash.Hash
-	buf [sha256.Size]byte
+	pad [sha256.BlockSize]byte
 }
 
-// maxPooledKeys bounds how many keys have pooled MACs. Past it the pools
-// are dropped and rebuilt on demand, so that a process that verifies under
-// many keys (tests, fuzzing, many tenants) does not keep them all.
-const maxPooledKeys = 32
-
-// macPools maps a key to the pool of its MACs.
-var macPools = &keyPools{m: make(map[string]*sync.Pool)}
-
-type keyPools struct {
-	mu sync.RWMutex
-	m  map[string]*sync.Pool
-}
-
-func (k *keyPools) get(key string) *sync.Pool {
-	k.mu.RLock()
-	p := k.m[key]
-	k.mu.RUnlock()
-	if p != nil {
-		return p
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if p = k.m[key]; p != nil {
-		return p
-	}
-	if len(k.m) >= maxPooledKeys {
-		k.m = make(map[string]*sync.Pool)
-	}
-	b := []byte(key)
-	p = &sync.Pool{New: func() any { return &pooledMAC{h: hmac.New(sha256.New, b)} }}
-	k.m[key] = p
-	return p
-}
+var digestPool = sync.Pool{New: func() any { return &pooledDigest{h: sha256.New()} }}

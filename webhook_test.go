@@ -1,6 +1,8 @@
 package mergelink_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
@@ -49,6 +51,31 @@ func TestSignWebhookMatchesKnownVectors(t *testing.T) {
 	} {
 		got := mergelink.SignWebhook([]byte(tc.body), tc.key)
 		assert.Equal(t, strings.TrimRight(tc.sig, "="), got, "SignWebhook sends base64url without padding")
+	}
+}
+
+// referenceSignature is the signature computed with crypto/hmac, which
+// SignWebhook does not use.
+func referenceSignature(payload []byte, key string) string {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write(payload)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// TestSignWebhookMatchesCryptoHMAC covers key lengths on both sides of
+// SHA-256's 64-byte block, where HMAC hashes a long key first.
+func TestSignWebhookMatchesCryptoHMAC(t *testing.T) {
+	t.Parallel()
+	payload := []byte(strings.Repeat("payload-", 40))
+	for n := 0; n <= 200; n++ {
+		key := strings.Repeat("k", n)
+		for _, body := range [][]byte{nil, payload[:n], payload} {
+			sig := mergelink.SignWebhook(body, key)
+			require.Equal(t, referenceSignature(body, key), sig, "key of %d bytes, body of %d", n, len(body))
+			if n > 0 {
+				require.NoError(t, mergelink.VerifyWebhookSignature(body, sig, key))
+			}
+		}
 	}
 }
 
