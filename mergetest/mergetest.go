@@ -289,6 +289,12 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("POST "+a+"/registered-users/{id}/link-token/{$}", s.agent(s.createAgentLinkToken))
 	api.HandleFunc("POST "+a+"/allowed-callback-origins/{$}", s.agent(s.addCallbackOrigin))
 	api.HandleFunc(a+"/", s.agent(agentNotFound))
+	// A path missing its trailing slash is answered 404, so that the client
+	// bug shows; ServeMux would redirect it, and a client would follow a
+	// POST's redirect with a GET.
+	for _, p := range []string{"/registered-users", "/registered-users/{id}", "/registered-users/{id}/link-token", "/allowed-callback-origins"} {
+		api.HandleFunc(a+p, s.agent(agentNotFound))
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+LinkPath+"{token}", s.linkPage)
