@@ -19,6 +19,27 @@
 //
 // It can fail the next requests on purpose (FailNext) and records every API
 // request (Requests) for assertions.
+//
+// Under URL() it serves, with the API key as a Bearer token:
+//
+//	POST   /api/{category}/v1/link-token                  201, or 400 with errors[]
+//	GET    /api/{category}/v1/account-token/{public_token}
+//	GET    /api/{category}/v1/linked-accounts             filters, cursor pages
+//	POST   /ah/api/v1/registered-users/                   201 new, 200 existing
+//	GET    /ah/api/v1/registered-users/                   page, page_size, origin_user_id
+//	GET    /ah/api/v1/registered-users/{id}/              also PATCH, and DELETE (204)
+//	POST   /ah/api/v1/registered-users/{id}/link-token/   201
+//	POST   /ah/api/v1/allowed-callback-origins/           201 new, 200 existing
+//
+// and, for the end user's browser, without a key:
+//
+//	GET, POST /link/{link_token}        the Magic Link page and its Connect button
+//	GET, POST /agent-link/{link_token}  the Agent Handler page; POST redirects (303)
+//
+// Unified errors have Merge's {"errors": [...]} or {"detail": ...} bodies,
+// Agent Handler errors its {"error": {"type", "code", "message", ...}} body.
+// Unlike Merge, the server refuses unknown top-level request fields, so that
+// a misspelt field fails a test.
 package mergetest
 
 import (
@@ -260,8 +281,10 @@ type fault struct {
 }
 
 // FailNext makes the next n API requests answer status with a JSON error
-// body, and a Retry-After header when retryAfter is not empty. It replaces
-// any failure still pending; n = 0 cancels it.
+// body, and a Retry-After header when retryAfter is not empty, before the
+// API key is even checked, as a proxy or an overloaded Merge would. It
+// replaces any failure still pending; n = 0 cancels it. It panics when
+// status is not 400 to 599.
 func (s *Server) FailNext(n, status int, retryAfter string) {
 	if status < 400 || status > 599 {
 		panic(fmt.Sprintf("mergetest: FailNext: status must be 400 to 599, got %d", status))

@@ -122,7 +122,7 @@ func newDeliverer(url, key string, wait time.Duration) *deliverer {
 		key:     key,
 		hookID:  newID(),
 		wait:    wait,
-		client:  &http.Client{Timeout: 10 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		client:  &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}},
 		queues:  map[string][]*Delivery{},
 		changed: make(chan struct{}),
 	}
