@@ -186,10 +186,11 @@ func (q *linkTokenRequest) validate(c *checker) {
 	}
 	c.oneOf("/language", q.language, "en", "de")
 	c.oneOf("/completed_account_initial_screen", q.initialScreen, "SELECTIVE_SYNC")
-	for name, id := range map[string]*string{"/linked_destination_id": q.destinationID, "/credential_id": q.credentialID} {
-		if id != nil && !validate.IsUUID(*id) {
-			c.invalid(name, "Must be a UUID.")
-		}
+	if id := q.destinationID; id != nil && !validate.IsUUID(*id) {
+		c.invalid("/linked_destination_id", "Must be a UUID.")
+	}
+	if id := q.credentialID; id != nil && !validate.IsUUID(*id) {
+		c.invalid("/credential_id", "Must be a UUID.")
 	}
 	for i, m := range q.commonModels {
 		at := fmt.Sprintf("/common_models/%d", i)
