@@ -1,0 +1,131 @@
+package mergetest_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/mergelink/mergetest"
+)
+
+// answer is an HTTP response read whole.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// json decodes the body into a generic value.
+func (a answer) json(t *testing.T) map[string]any {
+	t.Helper()
+	var v map[string]any
+	require.NoError(t, json.Unmarshal(a.body, &v), "body: %s", a.body)
+	return v
+}
+
+// send makes a request to srv with its API key, plain net/http, and reads
+// the answer. Headers come as name, value pairs; an empty key replaces the
+// Authorization header's.
+func send(t *testing.T, srv *mergetest.Server, method, path, body string, headers ...string) answer {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, srv.URL()+path, r)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+srv.APIKey())
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+			continue
+		}
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return answer{resp.StatusCode, resp.Header, data}
+}
+
+// linkBody is a valid link-token body; extra fields are merged in, and a
+// nil value removes a field.
+func linkBody(t *testing.T, extra map[string]any) string {
+	t.Helper()
+	b := map[string]any{
+		"end_user_email_address":     "jane@example.com",
+		"end_user_organization_name": "Example Organization",
+		"end_user_origin_id":         "12345678910",
+		"categories":                 []string{"ats"},
+	}
+	for k, v := range extra {
+		if v == nil {
+			delete(b, k)
+			continue
+		}
+		b[k] = v
+	}
+	data, err := json.Marshal(b)
+	require.NoError(t, err)
+	return string(data)
+}
+
+// newLinkToken creates a link token and returns it.
+func newLinkToken(t *testing.T, srv *mergetest.Server, extra map[string]any) string {
+	t.Helper()
+	a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, extra))
+	require.Equal(t, http.StatusCreated, a.status, "body: %s", a.body)
+	return a.json(t)["link_token"].(string)
+}
+
+// hook is a webhook as a receiver got it.
+type hook struct {
+	body      []byte
+	signature string
+	event     string
+}
+
+// receiver is a webhook endpoint that answers 500 to the first failFirst
+// requests and 200 to the rest, and hands every request to got.
+type receiver struct {
+	*httptest.Server
+	got chan hook
+
+	mu       sync.Mutex
+	failLeft int
+}
+
+func newReceiver(t *testing.T, failFirst int) *receiver {
+	t.Helper()
+	rc := &receiver{got: make(chan hook, 64), failLeft: failFirst}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var p struct {
+			Hook struct{ Event string } `json:"hook"`
+		}
+		_ = json.Unmarshal(body, &p)
+		rc.mu.Lock()
+		fail := rc.failLeft > 0
+		if fail {
+			rc.failLeft--
+		}
+		rc.mu.Unlock()
+		rc.got <- hook{body: body, signature: r.Header.Get("X-Merge-Webhook-Signature"), event: p.Hook.Event}
+		if fail {
+			http.Error(w, "try again", http.StatusInternalServerError)
+		}
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}

@@ -1,0 +1,176 @@
+package mergetest_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/mergetest"
+)
+
+func TestFailNext(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	srv.FailNext(2, http.StatusTooManyRequests, "3")
+	for range 2 {
+		a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, nil))
+		assert.Equal(t, http.StatusTooManyRequests, a.status)
+		assert.Equal(t, "3", a.header.Get("Retry-After"))
+		assert.Contains(t, a.json(t)["detail"], "429")
+	}
+	a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, nil))
+	assert.Equal(t, http.StatusCreated, a.status, "only the next two fail")
+	assert.Empty(t, a.header.Get("Retry-After"))
+
+	srv.FailNext(1, http.StatusServiceUnavailable, "")
+	a = send(t, srv, "GET", ah+"/registered-users/", "")
+	assert.Equal(t, http.StatusServiceUnavailable, a.status)
+	assert.Empty(t, a.header.Get("Retry-After"))
+	assert.Equal(t, "service_unavailable", agentErr(t, a), "Agent Handler's error shape")
+
+	srv.FailNext(1, http.StatusBadGateway, "")
+	a = send(t, srv, "GET", "/api/ats/v1/linked-accounts", "", "Authorization", "")
+	assert.Equal(t, http.StatusBadGateway, a.status, "a fault comes before the key check, as from a proxy")
+
+	srv.FailNext(5, http.StatusInternalServerError, "")
+	srv.FailNext(0, http.StatusInternalServerError, "")
+	assert.Equal(t, http.StatusOK, send(t, srv, "GET", "/api/ats/v1/linked-accounts", "").status, "n = 0 cancels")
+
+	assert.Panics(t, func() { srv.FailNext(1, http.StatusOK, "") })
+}
+
+func TestFailNextThenIdempotentRetry(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	const key = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
+	srv.FailNext(1, http.StatusServiceUnavailable, "")
+	a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, nil), "Idempotency-Key", key)
+	assert.Equal(t, http.StatusServiceUnavailable, a.status)
+	first := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, nil), "Idempotency-Key", key)
+	assert.Equal(t, http.StatusCreated, first.status, "the failed try kept nothing under the key")
+	again := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, nil), "Idempotency-Key", key)
+	assert.Equal(t, first.body, again.body)
+}
+
+func TestRequestsAreRecorded(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	body := linkBody(t, nil)
+	send(t, srv, "POST", "/api/ats/v1/link-token", body, "Idempotency-Key", "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b")
+	send(t, srv, "GET", "/api/hris/v1/linked-accounts?page_size=5&category=hris", "", "Authorization", "Bearer wrong")
+	page(t, "GET", srv.URL()+"/link/whatever", nil) // a hosted page: not an API request
+
+	rs := srv.Requests()
+	require.Len(t, rs, 2)
+	assert.Equal(t, "POST", rs[0].Method)
+	assert.Equal(t, "/api/ats/v1/link-token", rs[0].Path)
+	assert.JSONEq(t, body, string(rs[0].Body))
+	assert.Equal(t, "Bearer "+mergetest.TestAPIKey, rs[0].Header.Get("Authorization"))
+	assert.Equal(t, "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b", rs[0].Header.Get("Idempotency-Key"))
+	assert.Equal(t, "GET", rs[1].Method)
+	assert.Equal(t, "/api/hris/v1/linked-accounts", rs[1].Path)
+	assert.Equal(t, "5", rs[1].Query.Get("page_size"))
+	assert.Equal(t, "hris", rs[1].Query.Get("category"))
+	assert.Empty(t, rs[1].Body)
+	assert.Contains(t, rs[1].String(), "GET /api/hris/v1/linked-accounts")
+
+	for _, format := range []string{"%v", "%+v", "%#v"} {
+		assert.NotContains(t, fmt.Sprintf(format, rs[0]), mergetest.TestAPIKey, format)
+	}
+
+	// The copies are the caller's own.
+	rs[0].Header.Set("Authorization", "changed")
+	rs[0].Body[0] = 'X'
+	rs[1].Query.Set("page_size", "99")
+	again := srv.Requests()
+	assert.Equal(t, "Bearer "+mergetest.TestAPIKey, again[0].Header.Get("Authorization"))
+	assert.Equal(t, byte('{'), again[0].Body[0])
+	assert.Equal(t, "5", again[1].Query.Get("page_size"))
+}
+
+func TestRequestBodyLimit(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	a := send(t, srv, "POST", "/api/ats/v1/link-token", `{"x":"`+strings.Repeat("a", 1<<20)+`"}`)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, a.status)
+}
+
+func TestUnknownPathsAndMethods(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	a := send(t, srv, "GET", "/api/ats/v1/link-token", "")
+	assert.Equal(t, http.StatusNotFound, a.status)
+	assert.Equal(t, "Not found.", a.json(t)["detail"])
+	a = send(t, srv, "GET", "/api/ats/v1/candidates", "")
+	assert.Equal(t, http.StatusNotFound, a.status)
+	a = send(t, srv, "GET", ah+"/tool-packs/", "")
+	assert.Equal(t, http.StatusNotFound, a.status)
+	assert.Equal(t, "not_found", agentErr(t, a))
+}
+
+func TestClientOptionsPointAClientAtTheServer(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL()+mergetest.UnifiedPath, c.BaseURL())
+	assert.True(t, strings.HasPrefix(srv.URL(), "http://127.0.0.1:"), srv.URL())
+}
+
+func TestBadOptions(t *testing.T) {
+	t.Parallel()
+	for _, opt := range []mergetest.ServerOption{
+		mergetest.WithAPIKey(""),
+		mergetest.WithAPIKey("two words"),
+		mergetest.WithWebhook("ftp://x", "k"),
+		mergetest.WithWebhook("http://127.0.0.1:1/hook", ""),
+		mergetest.WithWebhookRetryWait(0),
+		mergetest.WithClock(nil),
+	} {
+		assert.Panics(t, func() { mergetest.NewServer(opt) })
+	}
+}
+
+// TestConcurrentUse runs every kind of call at once; -race checks the
+// locking.
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 0)
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey))
+	addOrigin(t, srv, "https://myapp.com")
+	const n = 8
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok := newLinkToken(t, srv, map[string]any{"end_user_origin_id": fmt.Sprint("c", i%3)})
+			la, err := srv.CompleteLink(tok, "greenhouse")
+			if !assert.NoError(t, err) {
+				return
+			}
+			assert.Equal(t, http.StatusOK, send(t, srv, "GET", "/api/ats/v1/account-token/"+la.PublicToken, "").status)
+			send(t, srv, "GET", "/api/ats/v1/linked-accounts?page_size=2", "")
+			u := createUser(t, srv, fmt.Sprint("u", i))
+			tok, _ = agentLink(t, srv, u.ID, `{"connector":"linear","callback_url":"https://myapp.com/cb","state":"s"}`)
+			to, err := srv.CompleteAgentLink(tok)
+			assert.NoError(t, err)
+			assert.Contains(t, to, "state=s")
+			srv.Requests()
+			srv.LinkedAccounts()
+			srv.Deliveries()
+		}()
+	}
+	wg.Wait()
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2*n)
+	require.NoError(t, err)
+	assert.Len(t, ds, 2*n)
+	assert.Len(t, srv.LinkedAccounts(), 3, "relinks by origin id")
+	assert.Len(t, srv.Requests(), 1+5*n)
+}

@@ -1,0 +1,343 @@
+package mergetest_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/mergelink/mergetest"
+)
+
+var allCategories = []string{"hris", "ats", "accounting", "ticketing", "crm", "mktg", "filestorage", "knowledgebase", "chat", "calendar", "email"}
+
+func TestLinkTokenEveryCategory(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	seen := map[string]bool{}
+	for _, cat := range allCategories {
+		a := send(t, srv, "POST", "/api/"+cat+"/v1/link-token", linkBody(t, map[string]any{"categories": []string{cat}}))
+		require.Equal(t, http.StatusCreated, a.status, "%s: %s", cat, a.body)
+		v := a.json(t)
+		tok, _ := v["link_token"].(string)
+		assert.Len(t, tok, 40, cat)
+		assert.False(t, seen[tok], "link tokens must differ")
+		seen[tok] = true
+		assert.NotContains(t, v, "magic_link_url", "no magic link unless asked")
+		assert.NotContains(t, v, "integration_name", "no integration name without an integration")
+	}
+	a := send(t, srv, "POST", "/api/payroll/v1/link-token", linkBody(t, nil))
+	assert.Equal(t, http.StatusNotFound, a.status)
+}
+
+func TestLinkTokenMagicLinkAndIntegration(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, map[string]any{
+		"integration": "lever", "should_create_magic_link_url": true, "link_expiry_mins": 10080,
+	}))
+	require.Equal(t, http.StatusCreated, a.status, "%s", a.body)
+	v := a.json(t)
+	assert.Equal(t, "Lever", v["integration_name"])
+	assert.Equal(t, srv.URL()+"/link/"+v["link_token"].(string), v["magic_link_url"])
+
+	// An integration the catalog does not know is named after its slug.
+	v = send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, map[string]any{"integration": "acme-recruit"})).json(t)
+	assert.Equal(t, "Acme Recruit", v["integration_name"])
+}
+
+func TestLinkTokenValidation(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	long := strings.Repeat("x", 101)
+	tests := []struct {
+		name    string
+		extra   map[string]any
+		pointer string
+		typ     string
+	}{
+		{"missing email", map[string]any{"end_user_email_address": nil}, "/end_user_email_address", "MISSING_REQUIRED_FIELD"},
+		{"empty email", map[string]any{"end_user_email_address": ""}, "/end_user_email_address", "INVALID_FIELD"},
+		{"long organization", map[string]any{"end_user_organization_name": long}, "/end_user_organization_name", "INVALID_FIELD"},
+		{"null origin id", map[string]any{"end_user_origin_id": json.RawMessage("null")}, "/end_user_origin_id", "MISSING_REQUIRED_FIELD"},
+		{"long origin id", map[string]any{"end_user_origin_id": long}, "/end_user_origin_id", "INVALID_FIELD"},
+		{"no categories", map[string]any{"categories": []string{}}, "/categories", "MISSING_REQUIRED_FIELD"},
+		{"unknown category", map[string]any{"categories": []string{"ats", "payroll"}}, "/categories/1", "INVALID_FIELD"},
+		{"categories not a list", map[string]any{"categories": "ats"}, "/categories", "INVALID_FIELD"},
+		{"integration not a slug", map[string]any{"integration": "Green House"}, "/integration", "INVALID_FIELD"},
+		{"integration outside categories", map[string]any{"integration": "bamboohr"}, "/integration", "INVALID_FIELD"},
+		{"expiry below 30", map[string]any{"link_expiry_mins": 29}, "/link_expiry_mins", "INVALID_FIELD"},
+		{"expiry above 720", map[string]any{"link_expiry_mins": 721}, "/link_expiry_mins", "INVALID_FIELD"},
+		{"magic expiry above 10080", map[string]any{"link_expiry_mins": 10081, "should_create_magic_link_url": true}, "/link_expiry_mins", "INVALID_FIELD"},
+		{"expiry not an integer", map[string]any{"link_expiry_mins": 30.5}, "/link_expiry_mins", "INVALID_FIELD"},
+		{"language", map[string]any{"language": "fr"}, "/language", "INVALID_FIELD"},
+		{"initial screen", map[string]any{"completed_account_initial_screen": "START"}, "/completed_account_initial_screen", "INVALID_FIELD"},
+		{"credential id", map[string]any{"credential_id": "nope"}, "/credential_id", "INVALID_FIELD"},
+		{"linked destination id", map[string]any{"linked_destination_id": "nope"}, "/linked_destination_id", "INVALID_FIELD"},
+		{"common model action", map[string]any{"common_models": []map[string]any{{"model_id": "ats.Candidate", "enabled_actions": []string{"DELETE"}, "disabled_fields": []string{}}}}, "/common_models/0/enabled_actions/0", "INVALID_FIELD"},
+		{"common model id", map[string]any{"common_models": []map[string]any{{"enabled_actions": []string{"READ"}, "disabled_fields": []string{}}}}, "/common_models/0/model_id", "MISSING_REQUIRED_FIELD"},
+		{"scope category", map[string]any{"category_common_model_scopes": map[string]any{"payroll": []any{}}}, "/category_common_model_scopes/payroll", "INVALID_FIELD"},
+		{"scope model name", map[string]any{"category_common_model_scopes": map[string]any{"ats": []map[string]any{{}}}}, "/category_common_model_scopes/ats/0/model_name", "MISSING_REQUIRED_FIELD"},
+		{"magic flag not a boolean", map[string]any{"should_create_magic_link_url": "yes"}, "/should_create_magic_link_url", "INVALID_FIELD"},
+		{"unknown field", map[string]any{"link_expiry_min": 60}, "/link_expiry_min", "INVALID_FIELD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, tt.extra))
+			require.Equal(t, http.StatusBadRequest, a.status, "%s", a.body)
+			var body struct {
+				Errors []struct {
+					ProblemType string `json:"problem_type"`
+					Title       string
+					Detail      string
+					Source      struct{ Pointer string }
+				}
+				Warnings []any
+			}
+			require.NoError(t, json.Unmarshal(a.body, &body))
+			require.Len(t, body.Errors, 1, "%s", a.body)
+			e := body.Errors[0]
+			assert.Equal(t, tt.pointer, e.Source.Pointer)
+			assert.Equal(t, tt.typ, e.ProblemType)
+			assert.NotEmpty(t, e.Title)
+			assert.NotEmpty(t, e.Detail)
+			assert.NotNil(t, body.Warnings)
+		})
+	}
+}
+
+func TestLinkTokenValidationReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	a := send(t, srv, "POST", "/api/hris/v1/link-token", `{"categories":["nope"],"language":"fr"}`)
+	require.Equal(t, http.StatusBadRequest, a.status)
+	var body struct {
+		Errors []struct{ Source struct{ Pointer string } }
+	}
+	require.NoError(t, json.Unmarshal(a.body, &body))
+	var pointers []string
+	for _, e := range body.Errors {
+		pointers = append(pointers, e.Source.Pointer)
+	}
+	assert.ElementsMatch(t, []string{"/end_user_email_address", "/end_user_organization_name", "/end_user_origin_id", "/categories/0", "/language"}, pointers)
+
+	a = send(t, srv, "POST", "/api/hris/v1/link-token", `not json`)
+	require.Equal(t, http.StatusBadRequest, a.status)
+	assert.Contains(t, string(a.body), "MALFORMED_REQUEST")
+}
+
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t, mergetest.WithAPIKey("sk-live-123"))
+	assert.Equal(t, "sk-live-123", srv.APIKey())
+	for _, tt := range []struct {
+		name, auth, detail string
+	}{
+		{"missing", "", "Authentication credentials were not provided."},
+		{"wrong key", "Bearer " + mergetest.TestAPIKey, "Invalid token."},
+		{"not bearer", "Token sk-live-123", "Invalid token."},
+	} {
+		a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, nil), "Authorization", tt.auth)
+		assert.Equal(t, http.StatusUnauthorized, a.status, tt.name)
+		assert.Equal(t, tt.detail, a.json(t)["detail"], tt.name)
+
+		a = send(t, srv, "GET", "/ah/api/v1/registered-users/", "", "Authorization", tt.auth)
+		assert.Equal(t, http.StatusUnauthorized, a.status, tt.name)
+		e := a.json(t)["error"].(map[string]any)
+		assert.Equal(t, "authentication_error", e["type"], tt.name)
+		assert.NotEmpty(t, e["code"], tt.name)
+	}
+	a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, nil))
+	assert.Equal(t, http.StatusCreated, a.status)
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	const key = "8b5c4f1e-3d2a-4c6b-9e7f-0a1b2c3d4e5f"
+	body := linkBody(t, nil)
+	first := send(t, srv, "POST", "/api/ats/v1/link-token", body, "Idempotency-Key", key)
+	require.Equal(t, http.StatusCreated, first.status)
+	again := send(t, srv, "POST", "/api/ats/v1/link-token", body, "Idempotency-Key", key)
+	assert.Equal(t, http.StatusCreated, again.status)
+	assert.Equal(t, first.body, again.body, "the same key and body get the same answer")
+
+	other := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, map[string]any{"end_user_origin_id": "other"}), "Idempotency-Key", key)
+	assert.Equal(t, http.StatusBadRequest, other.status)
+	assert.Contains(t, string(other.body), "IDEMPOTENCY_KEY_REUSED")
+
+	otherPath := send(t, srv, "POST", "/api/hris/v1/link-token", body, "Idempotency-Key", key)
+	assert.Equal(t, http.StatusBadRequest, otherPath.status)
+
+	fresh := send(t, srv, "POST", "/api/ats/v1/link-token", body, "Idempotency-Key", "0c5e2a7d-1b3f-4a9e-8c6d-5f4e3d2c1b0a")
+	assert.NotEqual(t, first.json(t)["link_token"], fresh.json(t)["link_token"], "a new key makes a new token")
+	noKey := send(t, srv, "POST", "/api/ats/v1/link-token", body)
+	assert.NotEqual(t, first.json(t)["link_token"], noKey.json(t)["link_token"])
+
+	bad := send(t, srv, "POST", "/api/ats/v1/link-token", body, "Idempotency-Key", "not-a-uuid")
+	assert.Equal(t, http.StatusBadRequest, bad.status)
+	assert.Contains(t, string(bad.body), "INVALID_IDEMPOTENCY_KEY")
+}
+
+func TestAccountTokenExchange(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	la, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+
+	a := send(t, srv, "GET", "/api/ats/v1/account-token/"+url.PathEscape(la.PublicToken), "")
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	var body struct {
+		AccountToken string `json:"account_token"`
+		ID           string
+		Integration  struct {
+			Name, Slug, Color string
+			AbbreviatedName   string `json:"abbreviated_name"`
+			Categories        []string
+			Image             *string
+			SquareImage       *string `json:"square_image"`
+		}
+	}
+	require.NoError(t, json.Unmarshal(a.body, &body))
+	assert.Equal(t, la.AccountToken, body.AccountToken)
+	assert.Equal(t, la.ID, body.ID)
+	assert.Equal(t, "Greenhouse", body.Integration.Name)
+	assert.Equal(t, "greenhouse", body.Integration.Slug)
+	assert.Equal(t, []string{"ats"}, body.Integration.Categories)
+	assert.NotEmpty(t, body.Integration.Color)
+	assert.Contains(t, string(a.body), `"image":null`)
+
+	again := send(t, srv, "GET", "/api/ats/v1/account-token/"+url.PathEscape(la.PublicToken), "")
+	assert.Equal(t, http.StatusNotFound, again.status, "a public token works once")
+	assert.Equal(t, "Not found.", again.json(t)["detail"])
+
+	unknown := send(t, srv, "GET", "/api/ats/v1/account-token/nope", "")
+	assert.Equal(t, http.StatusNotFound, unknown.status)
+}
+
+// linkedAccountsPage is a page of GET linked-accounts.
+type linkedAccountsPage struct {
+	Next     *string
+	Previous *string
+	Results  []struct {
+		ID                      string
+		Category                string
+		Status                  string
+		EndUserOriginID         string `json:"end_user_origin_id"`
+		EndUserOrganizationName string `json:"end_user_organization_name"`
+		EndUserEmailAddress     string `json:"end_user_email_address"`
+		Integration             struct{ Name, Slug string }
+		AccountType             string    `json:"account_type"`
+		CompletedAt             time.Time `json:"completed_at"`
+	}
+}
+
+func listAccounts(t *testing.T, srv *mergetest.Server, pathAndQuery string) linkedAccountsPage {
+	t.Helper()
+	a := send(t, srv, "GET", pathAndQuery, "")
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	var p linkedAccountsPage
+	require.NoError(t, json.Unmarshal(a.body, &p))
+	return p
+}
+
+func originIDs(p linkedAccountsPage) []string {
+	var ids []string
+	for _, r := range p.Results {
+		ids = append(ids, r.EndUserOriginID)
+	}
+	return ids
+}
+
+func TestLinkedAccountsFiltersAndCursors(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	link := func(origin, org, email, integration string, cats ...string) mergetest.LinkedAccount {
+		tok := newLinkToken(t, srv, map[string]any{
+			"end_user_origin_id": origin, "end_user_organization_name": org,
+			"end_user_email_address": email, "categories": cats,
+		})
+		la, err := srv.CompleteLink(tok, integration)
+		require.NoError(t, err)
+		return *la
+	}
+	a1 := link("o1", "Acme", "a@acme.test", "greenhouse", "ats")
+	link("o2", "Acme", "b@acme.test", "bamboohr", "hris")
+	a3 := link("o3", "Globex", "c@globex.test", "lever", "ats")
+	link("o4", "Initech", "d@initech.test", "hubspot", "mktg", "crm")
+	link("o5", "Umbrella", "e@umbrella.test", "slack", "chat")
+
+	all := listAccounts(t, srv, "/api/hris/v1/linked-accounts")
+	assert.Equal(t, []string{"o1", "o2", "o3", "o4", "o5"}, originIDs(all))
+	assert.Nil(t, all.Next)
+	assert.Nil(t, all.Previous)
+	first := all.Results[0]
+	assert.Equal(t, a1.ID, first.ID)
+	assert.Equal(t, "ats", first.Category)
+	assert.Equal(t, "COMPLETE", first.Status)
+	assert.Equal(t, "Greenhouse", first.Integration.Name)
+	assert.Equal(t, "PRODUCTION", first.AccountType)
+	assert.False(t, first.CompletedAt.IsZero())
+	assert.Equal(t, "mktg", all.Results[3].Category, "the first of the token's categories the integration offers")
+
+	for _, tt := range []struct {
+		query string
+		want  []string
+	}{
+		{"category=ats", []string{"o1", "o3"}},
+		{"end_user_organization_name=Acme", []string{"o1", "o2"}},
+		{"end_user_email_address=c%40globex.test", []string{"o3"}},
+		{"end_user_origin_id=o4", []string{"o4"}},
+		{"end_user_origin_ids=o5,o1,nope", []string{"o1", "o5"}},
+		{"id=" + a3.ID, []string{"o3"}},
+		{"ids=" + a1.ID + "," + a3.ID, []string{"o1", "o3"}},
+		{"integration_name=lever", []string{"o3"}},
+		{"status=COMPLETE&category=chat", []string{"o5"}},
+		{"status=RELINK_NEEDED", nil},
+		{"is_test_account=true", nil},
+		{"include_duplicates=true&end_user_origin_id=o2", []string{"o2"}},
+	} {
+		assert.Equal(t, tt.want, originIDs(listAccounts(t, srv, "/api/ats/v1/linked-accounts?"+tt.query)), tt.query)
+	}
+
+	// Cursor pagination: next is a full URL carrying the filters and a cursor.
+	p1 := listAccounts(t, srv, "/api/ats/v1/linked-accounts?page_size=2&end_user_origin_ids=o1,o2,o3,o4,o5")
+	assert.Equal(t, []string{"o1", "o2"}, originIDs(p1))
+	require.NotNil(t, p1.Next)
+	assert.Nil(t, p1.Previous)
+	next, err := url.Parse(*p1.Next)
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL(), next.Scheme+"://"+next.Host)
+	assert.NotEmpty(t, next.Query().Get("cursor"))
+	assert.Equal(t, "2", next.Query().Get("page_size"))
+	p2 := listAccounts(t, srv, next.RequestURI())
+	assert.Equal(t, []string{"o3", "o4"}, originIDs(p2))
+	require.NotNil(t, p2.Previous)
+	require.NotNil(t, p2.Next)
+	p3 := listAccounts(t, srv, strings.TrimPrefix(*p2.Next, srv.URL()))
+	assert.Equal(t, []string{"o5"}, originIDs(p3))
+	assert.Nil(t, p3.Next)
+	back := listAccounts(t, srv, strings.TrimPrefix(*p2.Previous, srv.URL()))
+	assert.Equal(t, []string{"o1", "o2"}, originIDs(back))
+
+	bad := send(t, srv, "GET", "/api/ats/v1/linked-accounts?cursor=%21%21", "")
+	assert.Equal(t, http.StatusNotFound, bad.status)
+	bad = send(t, srv, "GET", "/api/ats/v1/linked-accounts?category=payroll", "")
+	assert.Equal(t, http.StatusBadRequest, bad.status)
+	bad = send(t, srv, "GET", "/api/ats/v1/linked-accounts?id=nope", "")
+	assert.Equal(t, http.StatusBadRequest, bad.status)
+}
+
+func TestLinkedAccountsEmpty(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	a := send(t, srv, "GET", "/api/crm/v1/linked-accounts", "")
+	require.Equal(t, http.StatusOK, a.status)
+	assert.JSONEq(t, `{"next":null,"previous":null,"results":[]}`, string(a.body))
+}

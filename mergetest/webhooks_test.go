@@ -1,0 +1,233 @@
+package mergetest_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/mergetest"
+)
+
+const webhookKey = "whsec-test-key"
+
+// payload is a webhook body as WIRE.md describes it.
+type payload struct {
+	Hook struct {
+		ID, Event, Target string
+	}
+	LinkedAccount struct {
+		ID                      string
+		Integration             string
+		IntegrationSlug         string `json:"integration_slug"`
+		Category                string
+		EndUserOriginID         string `json:"end_user_origin_id"`
+		EndUserOrganizationName string `json:"end_user_organization_name"`
+		EndUserEmailAddress     string `json:"end_user_email_address"`
+		Status                  string
+		WebhookListenerURL      string `json:"webhook_listener_url"`
+		AccountType             string `json:"account_type"`
+	} `json:"linked_account"`
+	Data map[string]any
+}
+
+func decodePayload(t *testing.T, body []byte) payload {
+	t.Helper()
+	var p payload
+	require.NoError(t, json.Unmarshal(body, &p), "%s", body)
+	return p
+}
+
+func waitCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestWebhooksSignedInOrder(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 0)
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+	la, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+
+	linked, synced := <-rc.got, <-rc.got
+	for _, h := range []hook{linked, synced} {
+		require.NoError(t, mergelink.VerifyWebhookSignature(h.body, h.signature, webhookKey), h.event)
+		assert.ErrorIs(t, mergelink.VerifyWebhookSignature(h.body, h.signature, "another key"), mergelink.ErrInvalidSignature)
+	}
+	p := decodePayload(t, linked.body)
+	assert.Equal(t, "LinkedAccount.linked", p.Hook.Event)
+	assert.Equal(t, rc.URL, p.Hook.Target)
+	assert.Len(t, p.Hook.ID, 36)
+	assert.Equal(t, la.ID, p.LinkedAccount.ID)
+	assert.Equal(t, "Greenhouse", p.LinkedAccount.Integration)
+	assert.Equal(t, "greenhouse", p.LinkedAccount.IntegrationSlug)
+	assert.Equal(t, "ats", p.LinkedAccount.Category)
+	assert.Equal(t, "12345678910", p.LinkedAccount.EndUserOriginID)
+	assert.Equal(t, "Example Organization", p.LinkedAccount.EndUserOrganizationName)
+	assert.Equal(t, "jane@example.com", p.LinkedAccount.EndUserEmailAddress)
+	assert.Equal(t, "COMPLETE", p.LinkedAccount.Status)
+	assert.NotEmpty(t, p.LinkedAccount.WebhookListenerURL)
+	assert.Equal(t, la.AccountToken, p.Data["account_token"])
+	assert.Equal(t, false, p.Data["is_relink"])
+
+	q := decodePayload(t, synced.body)
+	assert.Equal(t, "LinkedAccount.synced_initial", q.Hook.Event)
+	assert.Equal(t, p.Hook.ID, q.Hook.ID, "hook.id names the webhook configuration")
+	assert.Equal(t, la.ID, q.LinkedAccount.ID)
+	assert.Equal(t, la.AccountToken, q.Data["account_token"])
+	assert.Equal(t, "Greenhouse", q.Data["integration_name"])
+	assert.Equal(t, "greenhouse", q.Data["integration_id"])
+	assert.Equal(t, []any{"ats.Candidate"}, q.Data["synced_models"])
+
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2)
+	require.NoError(t, err)
+	require.Len(t, ds, 2)
+	for i, event := range []string{"LinkedAccount.linked", "LinkedAccount.synced_initial"} {
+		assert.Equal(t, event, ds[i].Event)
+		assert.Equal(t, la.ID, ds[i].LinkedAccountID)
+		assert.Equal(t, 1, ds[i].Attempts)
+		assert.Equal(t, 200, ds[i].StatusCode)
+		assert.NoError(t, ds[i].Err)
+		assert.NotContains(t, fmt.Sprintf("%v %+v %#v", ds[i], ds[i], ds[i]), la.AccountToken)
+	}
+	assert.Equal(t, linked.body, ds[0].Payload)
+	assert.Equal(t, ds, srv.Deliveries())
+}
+
+func TestWebhookRetriedAfterFailureAndOrderKept(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 2) // 500 to the first two requests
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+	la, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2)
+	require.NoError(t, err)
+	var events []string
+	for range 4 {
+		h := <-rc.got
+		events = append(events, h.event)
+		assert.NoError(t, mergelink.VerifyWebhookSignature(h.body, h.signature, webhookKey))
+	}
+	assert.Equal(t, []string{"LinkedAccount.linked", "LinkedAccount.linked", "LinkedAccount.linked", "LinkedAccount.synced_initial"}, events,
+		"the first-sync event waits until the linked event is delivered")
+	assert.Equal(t, 3, ds[0].Attempts)
+	assert.Equal(t, 200, ds[0].StatusCode)
+	assert.NoError(t, ds[0].Err)
+	assert.Equal(t, 1, ds[1].Attempts)
+
+	// A relink is announced as one.
+	_, err = srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	ds, err = srv.WaitForDeliveries(waitCtx(t), 4)
+	require.NoError(t, err)
+	p := decodePayload(t, ds[2].Payload)
+	assert.Equal(t, true, p.Data["is_relink"])
+	assert.Equal(t, la.AccountToken, p.Data["account_token"])
+}
+
+func TestWebhookGivesUp(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 1000)
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+	_, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2)
+	require.NoError(t, err)
+	for _, d := range ds {
+		assert.Equal(t, mergetest.DeliveryAttempts, d.Attempts, d.Event)
+		assert.Equal(t, 500, d.StatusCode)
+		assert.ErrorContains(t, d.Err, "500")
+	}
+	assert.Len(t, rc.got, 2*mergetest.DeliveryAttempts)
+}
+
+func TestWebhookTransportErrorRetried(t *testing.T) {
+	t.Parallel()
+	dead := httptest.NewServer(nil)
+	dead.Close()
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(dead.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+	_, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 1)
+	require.NoError(t, err)
+	assert.Equal(t, mergetest.DeliveryAttempts, ds[0].Attempts)
+	assert.Equal(t, 0, ds[0].StatusCode)
+	assert.Error(t, ds[0].Err)
+}
+
+func TestWebhookOrderPerAccountUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 5)
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+	const n = 12
+	var wg sync.WaitGroup
+	for i := range n {
+		tok := newLinkToken(t, srv, map[string]any{"end_user_origin_id": fmt.Sprint("user-", i)})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := srv.CompleteLink(tok, "lever")
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2*n)
+	require.NoError(t, err)
+	require.Len(t, ds, 2*n)
+	lastEvent := map[string]string{}
+	for range 2*n + 5 {
+		h := <-rc.got
+		p := decodePayload(t, h.body)
+		if p.Hook.Event == "LinkedAccount.synced_initial" {
+			assert.Equal(t, "LinkedAccount.linked", lastEvent[p.LinkedAccount.ID], "linked arrives before synced_initial")
+		}
+		lastEvent[p.LinkedAccount.ID] = p.Hook.Event
+	}
+	assert.Len(t, lastEvent, n)
+	for id, e := range lastEvent {
+		assert.Equal(t, "LinkedAccount.synced_initial", e, id)
+	}
+}
+
+func TestCloseWaitsForQueuedDeliveries(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 1)
+	srv := mergetest.NewServer(mergetest.WithWebhook(rc.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+	_, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	srv.Close()
+	ds := srv.Deliveries()
+	require.Len(t, ds, 2, "Close returns once the queued webhooks are delivered")
+	assert.NoError(t, ds[0].Err)
+	assert.NoError(t, ds[1].Err)
+}
+
+func TestWaitForDeliveries(t *testing.T) {
+	t.Parallel()
+	plain := mergetest.NewTestServer(t)
+	_, err := plain.WaitForDeliveries(context.Background(), 1)
+	assert.ErrorContains(t, err, "WithWebhook")
+	assert.Nil(t, plain.Deliveries())
+
+	rc := newReceiver(t, 0)
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ds, err := srv.WaitForDeliveries(ctx, 1)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, ds)
+	ds, err = srv.WaitForDeliveries(ctx, 0)
+	assert.NoError(t, err, "nothing to wait for")
+	assert.Empty(t, ds)
+}
