@@ -141,14 +141,23 @@ func newAPIError(method, path string, resp *http.Response, body []byte, truncate
 		}
 	}
 	e.RetryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	// Unified API errors carry "errors" or "detail"; Agent Handler errors a
+	// "code" and "message", at the top level or inside an "error" object.
+	type agentError struct {
+		Message string `json:"message"`
+		Code    any    `json:"code"`
+	}
 	var parsed struct {
-		Errors  []ErrorDetail `json:"errors"`
-		Detail  any           `json:"detail"`
-		Message string        `json:"message"`
-		Code    any           `json:"code"`
+		Errors []ErrorDetail `json:"errors"`
+		Detail any           `json:"detail"`
+		agentError
+		Error *agentError `json:"error"`
 	}
 	if json.Unmarshal(body, &parsed) == nil {
 		e.Errors = parsed.Errors
+		if parsed.Error != nil && parsed.Code == nil {
+			parsed.agentError = *parsed.Error
+		}
 		e.Detail = textOf(parsed.Detail)
 		if e.Detail == "" {
 			e.Detail = parsed.Message

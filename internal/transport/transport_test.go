@@ -339,6 +339,12 @@ func TestAPIErrorBodies(t *testing.T) {
 				assert.ErrorIs(t, e, ErrNotFound)
 				assert.Contains(t, e.Error(), "registered_user_not_found")
 			}},
+		{"agent handler nested error", 400, "application/json", `{"error":{"type":"invalid_request","code":"callback_url_has_state","message":"callback_url must not carry state","documentation_url":"https://docs.merge.dev"}}`,
+			func(t *testing.T, e *APIError) {
+				assert.Equal(t, "callback_url_has_state", e.Code)
+				assert.Equal(t, "callback_url must not carry state", e.Detail)
+				assert.Contains(t, e.Error(), "callback_url_has_state")
+			}},
 		{"html", 502, "text/html", `<html><body><h1>502 Bad Gateway</h1></body></html>`,
 			func(t *testing.T, e *APIError) {
 				assert.Empty(t, e.Errors)
