@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/examples/internal/accountstore"
+	"github.com/mergelink/mergelink/examples/internal/cli"
+	"github.com/mergelink/mergelink/mergetest"
+)
+
+// timeout bounds a whole run, so that it never hangs.
+const timeout = 30 * time.Second
+
+// FinalLine starts the last line of a successful offline run, followed by
+// the masked account token.
+const FinalLine = "account token received: "
+
+// run runs the quickstart with the command-line args (without the program
+// name) and the environment env, and returns the exit status. extra options
+// go to the client after the region's, so that a test can point the online
+// mode at mergetest.
+func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer, extra ...mergelink.Option) int {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f cli.MagicLinkFlags
+	f.Register(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: quickstart [flags]\n\n"+
+			"Without %s, runs the Magic Link journey offline against mergetest, a fake Merge.\n"+
+			"With it, creates a real Magic Link for the end user the flags describe.\n\n", cli.APIKeyEnv)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cli.ExitOK
+		}
+		return cli.ExitUsage
+	}
+	if fs.NArg() > 0 {
+		return cli.Report(stderr, "quickstart", cli.Usage(fmt.Errorf("unexpected argument %q: every input is a flag", fs.Arg(0))), nil)
+	}
+
+	var err error
+	if _, keyErr := cli.APIKey(env); keyErr != nil {
+		if fs.NFlag() > 0 {
+			return cli.Report(stderr, "quickstart", cli.Usage(errors.New("the flags describe a real Magic Link: set "+cli.APIKeyEnv+" to create one, or run without flags for the offline demo")), nil)
+		}
+		err = runOffline(ctx, stdout, mergetest.NewServer)
+	} else {
+		err = runOnline(ctx, &f, env, stdout, extra)
+	}
+	if err != nil {
+		return cli.Report(stderr, "quickstart", err, cli.MagicLinkFlagOf)
+	}
+	return cli.ExitOK
+}
+
+// runOnline creates a real Magic Link for the end user f describes.
+func runOnline(ctx context.Context, f *cli.MagicLinkFlags, env func(string) string, out io.Writer, extra []mergelink.Option) error {
+	c, err := cli.NewClient(env, f.Region, extra...)
+	if err != nil {
+		return err
+	}
+	p := f.Params()
+	ml, err := c.CreateMagicLink(ctx, p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Created a Magic Link on Merge (region %s).\n", c.Region())
+	cli.PrintMagicLink(out, ml, p)
+	return nil
+}
+
+// demoUser is the end user of the offline journey.
+func demoUser() mergelink.MagicLinkParams {
+	return mergelink.MagicLinkParams{
+		EndUserEmailAddress:     "jane@example.com",
+		EndUserOrganizationName: "Example Organization",
+		EndUserOriginID:         "quickstart-user-1",
+		Categories:              []mergelink.Category{mergelink.CategoryATS},
+		Integration:             "greenhouse",
+	}
+}
+
+// runOffline runs the Magic Link journey against a fake Merge that
+// newServer starts (mergetest.NewServer; a test keeps a handle on it).
+func runOffline(ctx context.Context, out io.Writer, newServer func(...mergetest.ServerOption) *mergetest.Server) error {
+	step := 0
+	say := func(format string, args ...any) {
+		step++
+		fmt.Fprintf(out, "%d. "+format+"\n", append([]any{step}, args...)...)
+	}
+	fmt.Fprintf(out, "mergelink quickstart, offline: mergetest plays Merge (set %s to use the real one).\n", cli.APIKeyEnv)
+
+	// The webhook receiver: your server's endpoint, which verifies each
+	// webhook's signature and keeps the account tokens.
+	key, err := newKey()
+	if err != nil {
+		return err
+	}
+	var store accountstore.Store
+	events := make(chan *mergelink.WebhookEvent, 4)
+	receiver, err := mergelink.NewWebhookHandler(func(ctx context.Context, ev *mergelink.WebhookEvent) error {
+		store.Save(ev)
+		select {
+		case events <- ev:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}, []string{key})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("starting the webhook receiver: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/webhooks", receiver)
+	serveCtx, stopServing := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- cli.Serve(serveCtx, ln, mux) }()
+	defer func() { stopServing(); <-served }()
+	hookURL := "http://" + ln.Addr().String() + "/webhooks"
+	say("Webhook receiver (NewWebhookHandler) listening at %s, with a fresh signing key", hookURL)
+
+	// The fake Merge, which signs its webhooks with the same key, as Merge
+	// does with the key of its dashboard.
+	srv := newServer(mergetest.WithWebhook(hookURL, key))
+	defer srv.Close() // before the receiver stops: it waits for the webhooks in flight
+	say("Fake Merge (mergetest) listening at %s", srv.URL())
+
+	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
+	if err != nil {
+		return err
+	}
+	p := demoUser()
+	ml, err := c.CreateMagicLink(ctx, p)
+	if err != nil {
+		return fmt.Errorf("creating the Magic Link: %w", err)
+	}
+	say("Created a Magic Link for %s at %s, expiring about %s:\n   %s",
+		p.EndUserEmailAddress, p.EndUserOrganizationName, ml.ExpiresAt.UTC().Format(time.RFC3339), ml.URL)
+
+	browser := &http.Client{Timeout: 10 * time.Second}
+	defer browser.CloseIdleConnections()
+	result, err := connect(ctx, browser, ml.URL)
+	if err != nil {
+		return err
+	}
+	say("The end user opened the link and clicked Connect: %q", result)
+
+	// Merge sends LinkedAccount.linked, then the first-sync
+	// LinkedAccount.synced_initial; both carry the account token.
+	seen := map[mergelink.EventType]bool{}
+	for !seen[mergelink.EventLinkedAccountLinked] || !seen[mergelink.EventLinkedAccountSyncedInitial] {
+		select {
+		case ev := <-events:
+			seen[ev.Type()] = true
+			say("Webhook %s received and its signature verified, for Linked Account %s", ev.Type(), ev.LinkedAccount.ID)
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the LinkedAccount webhooks: %w", ctx.Err())
+		}
+	}
+	linked, ok := store.ByOrigin(p.EndUserOriginID)
+	if !ok {
+		return errors.New("the webhooks carried no account token for the end user")
+	}
+
+	status, err := forge(ctx, browser, hookURL)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusUnauthorized {
+		return fmt.Errorf("a forged webhook was answered %d, not 401", status)
+	}
+	say("A webhook signed with another key was refused: %d %s", status, http.StatusText(status))
+
+	found := false
+	for acct, err := range c.ListLinkedAccounts(ctx, mergelink.LinkedAccountsParams{EndUserOriginID: p.EndUserOriginID}) {
+		if err != nil {
+			return fmt.Errorf("listing the Linked Accounts: %w", err)
+		}
+		if acct.ID == linked.ID {
+			found = true
+			say("ListLinkedAccounts finds it: %s, %s, %s", acct.ID, acct.Integration.Name, acct.Status)
+		}
+	}
+	if !found {
+		return fmt.Errorf("ListLinkedAccounts does not list Linked Account %s", linked.ID)
+	}
+
+	fmt.Fprintln(out, FinalLine+accountstore.Mask(linked.AccountToken))
+	return nil
+}
+
+// newKey returns a random webhook signing key.
+func newKey() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("making a webhook signing key: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+var (
+	integrationField = regexp.MustCompile(`name="integration" value="([^"]*)"`)
+	statusMessage    = regexp.MustCompile(`<p id="message">([^<]*)</p>`)
+)
+
+// connect does what the end user's browser does with a Magic Link: it
+// opens the page and submits its Connect form, whose hidden field names the
+// integration. It returns the message of the page that follows.
+func connect(ctx context.Context, browser *http.Client, pageURL string) (string, error) {
+	page, err := fetch(ctx, browser, http.MethodGet, pageURL, nil)
+	if err != nil {
+		return "", fmt.Errorf("opening the Magic Link: %w", err)
+	}
+	m := integrationField.FindStringSubmatch(page)
+	if m == nil {
+		return "", errors.New("the Magic Link page has no Connect form naming an integration")
+	}
+	done, err := fetch(ctx, browser, http.MethodPost, pageURL, url.Values{"integration": {html.UnescapeString(m[1])}})
+	if err != nil {
+		return "", fmt.Errorf("clicking Connect: %w", err)
+	}
+	if m = statusMessage.FindStringSubmatch(done); m == nil {
+		return "", errors.New("the page after Connect says nothing")
+	}
+	return html.UnescapeString(m[1]), nil
+}
+
+// fetch sends a GET, or a POST of form, and returns the body of a 200
+// answer.
+func fetch(ctx context.Context, hc *http.Client, method, rawURL string, form url.Values) (string, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, body)
+	if err != nil {
+		return "", err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%s %s answered %s", method, rawURL, resp.Status)
+	}
+	return string(b), nil
+}
+
+// forge posts a LinkedAccount.linked webhook signed with a key the receiver
+// does not know, as an attacker would, and returns the answer's status.
+func forge(ctx context.Context, hc *http.Client, hookURL string) (int, error) {
+	otherKey, err := newKey()
+	if err != nil {
+		return 0, err
+	}
+	payload := []byte(`{"hook": {"event": "LinkedAccount.linked"}, "linked_account": {"id": "forged"}, "data": {"account_token": "forged-account-token"}}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, strings.NewReader(string(payload)))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set(mergelink.SignatureHeader, mergelink.SignWebhook(payload, otherKey))
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("posting a forged webhook: %w", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
