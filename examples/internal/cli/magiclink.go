@@ -70,6 +70,9 @@ func (f *MagicLinkFlags) Params() mergelink.MagicLinkParams {
 // PrintMagicLink prints a Magic Link's URL and expiry for people to read.
 func PrintMagicLink(w io.Writer, ml *mergelink.MagicLink, p mergelink.MagicLinkParams) {
 	fmt.Fprintf(w, "Magic Link URL: %s\n", ml.URL)
+	if ml.IntegrationName != "" {
+		fmt.Fprintf(w, "Integration:    %s\n", ml.IntegrationName)
+	}
 	fmt.Fprintf(w, "Expires about:  %s (in %s)\n", ml.ExpiresAt.UTC().Format(time.RFC3339), approx(time.Until(ml.ExpiresAt)))
 	fmt.Fprintf(w, "Send it to %s only: until it expires, anyone who has it can link %s's accounts.\n", p.EndUserEmailAddress, p.EndUserOrganizationName)
 }
