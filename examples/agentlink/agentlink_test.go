@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/agenthandler"
+	"github.com/mergelink/mergelink/mergetest"
+)
+
+type accepted struct {
+	user string
+	res  *agenthandler.CallbackResult
+}
+
+// get sends a GET and returns the answer's status and body.
+func get(t *testing.T, rawURL string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(rawURL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+// sentState returns the state of the link token request srv received.
+func sentState(t *testing.T, srv *mergetest.Server) string {
+	t.Helper()
+	for _, r := range srv.Requests() {
+		if strings.HasSuffix(r.Path, "/link-token/") {
+			var body struct{ State string }
+			require.NoError(t, json.Unmarshal(r.Body, &body))
+			return body.State
+		}
+	}
+	t.Fatal("no link token request")
+	return ""
+}
+
+func TestLinkThroughMergetest(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
+	require.NoError(t, err)
+	got := make(chan accepted, 2)
+	cb := newCallbacks(func(user string, res *agenthandler.CallbackResult) { got <- accepted{user, res} })
+	app := httptest.NewServer(cb.handler())
+	t.Cleanup(app.Close)
+
+	callbackURL := app.URL + callbackPath + "user-1234"
+	magic, err := startLink(context.Background(), c,
+		agenthandler.RegisteredUserParams{OriginUserID: "user-1234", OriginUserName: "Yash"},
+		agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: callbackURL}, cb)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(magic, srv.URL()+mergetest.AgentLinkPath), magic)
+
+	// The user connects on the magic link page; Merge sends the browser
+	// back with the state it was given.
+	redirect, err := srv.CompleteAgentLink(magic)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(redirect, callbackURL+"?"), "the origin was registered, so Merge redirects: %q", redirect)
+	u, err := url.Parse(redirect)
+	require.NoError(t, err)
+	state := sentState(t, srv)
+	assert.Len(t, state, 43, "a NewState state")
+	assert.Equal(t, state, u.Query().Get("state"))
+
+	status, body := get(t, redirect)
+	assert.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, "Connected")
+	a := <-got
+	assert.Equal(t, "user-1234", a.user)
+	assert.True(t, a.res.Succeeded())
+	assert.Equal(t, state, a.res.State)
+
+	status, body = get(t, redirect)
+	assert.Equal(t, http.StatusBadRequest, status, "a replayed callback is refused")
+	assert.Contains(t, body, "no link is pending")
+	assert.Empty(t, got, "a replay is not accepted")
+}
+
+func TestCallbackChecksState(t *testing.T) {
+	t.Parallel()
+	got := make(chan accepted, 2)
+	cb := newCallbacks(func(user string, res *agenthandler.CallbackResult) { got <- accepted{user, res} })
+	app := httptest.NewServer(cb.handler())
+	t.Cleanup(app.Close)
+	cb.expect("user-1", "the-right-state")
+
+	for _, tc := range []struct{ query, want string }{
+		{"status=success&state=a-forged-state", "does not match"},
+		{"status=success", "no state"},
+		{"status=success&state=the-right-state&state=the-right-state", "does not match"},
+	} {
+		status, body := get(t, app.URL+callbackPath+"user-1?"+tc.query)
+		assert.Equal(t, http.StatusBadRequest, status, tc.query)
+		assert.Contains(t, body, tc.want, tc.query)
+	}
+	status, _ := get(t, app.URL+callbackPath+"user-2?status=success&state=the-right-state")
+	assert.Equal(t, http.StatusBadRequest, status, "another user's callback")
+	assert.Empty(t, got)
+
+	// The refusals left the real callback pending.
+	status, body := get(t, app.URL+callbackPath+"user-1?status=canceled&state=the-right-state")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, `Not connected (status "canceled")`)
+	a := <-got
+	assert.False(t, a.res.Succeeded())
+}
+
+func envWithKey(key string) func(string) string {
+	return func(k string) string {
+		if k == "MERGE_API_KEY" {
+			return key
+		}
+		return ""
+	}
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	pr, pw := io.Pipe()
+	var stderr strings.Builder
+	exited := make(chan int, 1)
+	go func() {
+		exited <- run(context.Background(), []string{"-addr", "127.0.0.1:0", "-user-id", "user-1234", "-user-name", "Yash", "-connector", "linear"},
+			envWithKey(srv.APIKey()), pw, &stderr, srv.ClientOptions()...)
+		pw.Close()
+	}()
+	lines := make(chan string, 100)
+	go func() {
+		defer close(lines)
+		for sc := bufio.NewScanner(pr); sc.Scan(); {
+			lines <- sc.Text()
+		}
+	}()
+
+	var out []string
+	var magic string
+	for magic == "" {
+		select {
+		case l, ok := <-lines:
+			require.True(t, ok, "run ended early: %s\n%s", out, stderr.String())
+			out = append(out, l)
+			if rest, ok := strings.CutPrefix(l, MagicLinkLine); ok {
+				magic = rest
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no magic link printed: %s", out)
+		}
+	}
+	redirect, err := srv.CompleteAgentLink(magic)
+	require.NoError(t, err)
+	status, body := get(t, redirect)
+	assert.Equal(t, http.StatusOK, status, body)
+
+	assert.Equal(t, 0, <-exited, stderr.String())
+	for l := range lines {
+		out = append(out, l)
+	}
+	assert.Contains(t, strings.Join(out, "\n"), "(state verified): linear is connected for Yash")
+	assert.Empty(t, stderr.String())
+}
+
+func TestRunRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		key  bool
+		args []string
+		want []string
+	}{
+		{"missing API key", false, []string{"-user-id", "u1", "-user-name", "Yash", "-connector", "linear"}, []string{"MERGE_API_KEY is not set"}},
+		{"invalid input", true, []string{"-user-id", "u1", "-connector", "Not A Slug"},
+			[]string{"nothing was sent", "\n  -user-name: required\n", "\n  -connector: must be a slug"}},
+		{"non-loopback callback", true, []string{"-user-id", "u1", "-user-name", "Yash", "-connector", "linear", "-addr", "0.0.0.0:0"},
+			[]string{"\n  -addr: must use https"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := mergetest.NewTestServer(t)
+			key := ""
+			if tc.key {
+				key = srv.APIKey()
+			}
+			var stdout, stderr strings.Builder
+			args := tc.args
+			if !strings.Contains(strings.Join(args, " "), "-addr") {
+				args = append(args, "-addr", "127.0.0.1:0")
+			}
+			code := run(context.Background(), args, envWithKey(key), &stdout, &stderr, srv.ClientOptions()...)
+			assert.Equal(t, 2, code)
+			for _, w := range tc.want {
+				assert.Contains(t, stderr.String(), w)
+			}
+			assert.Empty(t, stdout.String())
+			assert.Empty(t, srv.Requests(), "nothing may be sent")
+		})
+	}
+}

@@ -1,0 +1,28 @@
+// Command agentlink connects a user's account to an AI agent through
+// Merge's Agent Handler. It registers the user, creates a link token whose
+// callback URL points at a small server of its own with a fresh state,
+// prints the magic link URL for the user to open, and serves the callback:
+// the state must be the one sent, and it is accepted once.
+//
+//	export MERGE_API_KEY=...
+//	go run ./examples/agentlink -user-id user-1234 -user-name Yash -connector linear
+//
+// It registers the callback's origin (http://127.0.0.1:8081 by default) as
+// an allowed callback origin, without which Merge skips the redirect. It
+// exits when the callback arrives: with status 0 when the user connected, 1
+// when not or when a step fails, and 2 for bad flags or input.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
