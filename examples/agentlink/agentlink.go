@@ -18,8 +18,8 @@ import (
 // timeout bounds a run: an Agent Handler link token lives 30 minutes.
 const timeout = 35 * time.Minute
 
-// MagicLinkLine starts the line that gives the magic link URL.
-const MagicLinkLine = "Magic link: "
+// magicLinkLine starts the line that gives the magic link URL.
+const magicLinkLine = "Magic link: "
 
 // flagOf maps the fields of the Agent Handler params to the flags that set
 // them, for cli.Report.
@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return cli.Report(stderr, "agentlink", err, flagOf)
 	}
 	fmt.Fprintf(stdout, "Open this link to connect %s for %s; the browser then comes back to %s\n", *connector, *userName, callbackURL)
-	fmt.Fprintln(stdout, MagicLinkLine+magicURL)
+	fmt.Fprintln(stdout, magicLinkLine+magicURL)
 	fmt.Fprintln(stdout, "Waiting for the callback (the link works for 30 minutes; Ctrl-C to stop)...")
 
 	select {

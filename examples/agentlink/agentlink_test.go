@@ -156,7 +156,7 @@ func TestRun(t *testing.T) {
 		case l, ok := <-lines:
 			require.True(t, ok, "run ended early: %s\n%s", out, stderr.String())
 			out = append(out, l)
-			if rest, ok := strings.CutPrefix(l, MagicLinkLine); ok {
+			if rest, ok := strings.CutPrefix(l, magicLinkLine); ok {
 				magic = rest
 			}
 		case <-time.After(10 * time.Second):

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -25,9 +26,9 @@ import (
 // timeout bounds a whole run, so that it never hangs.
 const timeout = 30 * time.Second
 
-// FinalLine starts the last line of a successful offline run, followed by
+// finalLine starts the last line of a successful offline run, followed by
 // the masked account token.
-const FinalLine = "account token received: "
+const finalLine = "account token received: "
 
 // run runs the quickstart with the command-line args (without the program
 // name) and the environment env, and returns the exit status. extra options
@@ -109,42 +110,20 @@ func runOffline(ctx context.Context, out io.Writer, newServer func(...mergetest.
 	}
 	fmt.Fprintf(out, "mergelink quickstart, offline: mergetest plays Merge (set %s to use the real one).\n", cli.APIKeyEnv)
 
-	// The webhook receiver: your server's endpoint, which verifies each
-	// webhook's signature and keeps the account tokens.
 	key, err := newKey()
 	if err != nil {
 		return err
 	}
-	var store accountstore.Store
-	events := make(chan *mergelink.WebhookEvent, 4)
-	receiver, err := mergelink.NewWebhookHandler(func(ctx context.Context, ev *mergelink.WebhookEvent) error {
-		store.Save(ev)
-		select {
-		case events <- ev:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}, []string{key})
+	rcv, err := startReceiver(key)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("starting the webhook receiver: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/webhooks", receiver)
-	serveCtx, stopServing := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- cli.Serve(serveCtx, ln, mux) }()
-	defer func() { stopServing(); <-served }()
-	hookURL := "http://" + ln.Addr().String() + "/webhooks"
-	say("Webhook receiver (NewWebhookHandler) listening at %s, with a fresh signing key", hookURL)
+	defer rcv.stop()
+	say("Webhook receiver (NewWebhookHandler) listening at %s, with a fresh signing key", rcv.url)
 
 	// The fake Merge, which signs its webhooks with the same key, as Merge
 	// does with the key of its dashboard.
-	srv := newServer(mergetest.WithWebhook(hookURL, key))
+	srv := newServer(mergetest.WithWebhook(rcv.url, key))
 	defer srv.Close() // before the receiver stops: it waits for the webhooks in flight
 	say("Fake Merge (mergetest) listening at %s", srv.URL())
 
@@ -173,19 +152,19 @@ func runOffline(ctx context.Context, out io.Writer, newServer func(...mergetest.
 	seen := map[mergelink.EventType]bool{}
 	for !seen[mergelink.EventLinkedAccountLinked] || !seen[mergelink.EventLinkedAccountSyncedInitial] {
 		select {
-		case ev := <-events:
+		case ev := <-rcv.events:
 			seen[ev.Type()] = true
 			say("Webhook %s received and its signature verified, for Linked Account %s", ev.Type(), ev.LinkedAccount.ID)
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for the LinkedAccount webhooks: %w", ctx.Err())
 		}
 	}
-	linked, ok := store.ByOrigin(p.EndUserOriginID)
+	linked, ok := rcv.store.ByOrigin(p.EndUserOriginID)
 	if !ok {
 		return errors.New("the webhooks carried no account token for the end user")
 	}
 
-	status, err := forge(ctx, browser, hookURL)
+	status, err := forge(ctx, browser, rcv.url)
 	if err != nil {
 		return err
 	}
@@ -208,8 +187,47 @@ func runOffline(ctx context.Context, out io.Writer, newServer func(...mergetest.
 		return fmt.Errorf("ListLinkedAccounts does not list Linked Account %s", linked.ID)
 	}
 
-	fmt.Fprintln(out, FinalLine+accountstore.Mask(linked.AccountToken))
+	fmt.Fprintln(out, finalLine+accountstore.Mask(linked.AccountToken))
 	return nil
+}
+
+// receiver is your server's webhook endpoint: it verifies each webhook's
+// signature, keeps the account tokens and passes the events on.
+type receiver struct {
+	url    string
+	store  accountstore.Store
+	events chan *mergelink.WebhookEvent
+	stop   func()
+}
+
+// startReceiver starts a receiver that verifies with key on a loopback
+// port. Call stop when done.
+func startReceiver(key string) (*receiver, error) {
+	r := &receiver{events: make(chan *mergelink.WebhookEvent, 4)}
+	h, err := mergelink.NewWebhookHandler(func(ctx context.Context, ev *mergelink.WebhookEvent) error {
+		r.store.Save(ev)
+		select {
+		case r.events <- ev:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}, []string{key})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("starting the webhook receiver: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/webhooks", h)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- cli.Serve(ctx, ln, mux) }()
+	r.url = "http://" + ln.Addr().String() + "/webhooks"
+	r.stop = func() { cancel(); <-served }
+	return r, nil
 }
 
 // newKey returns a random webhook signing key.
@@ -285,7 +303,7 @@ func forge(ctx context.Context, hc *http.Client, hookURL string) (int, error) {
 		return 0, err
 	}
 	payload := []byte(`{"hook": {"event": "LinkedAccount.linked"}, "linked_account": {"id": "forged"}, "data": {"account_token": "forged-account-token"}}`)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, strings.NewReader(string(payload)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hookURL, bytes.NewReader(payload))
 	if err != nil {
 		return 0, err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,7 +49,7 @@ func TestOfflineJourney(t *testing.T) {
 	a := accounts[0]
 	assert.Equal(t, "quickstart-user-1", a.EndUserOriginID)
 	assert.Equal(t, "greenhouse", a.Integration, "the Connect form's integration was posted")
-	assert.Equal(t, FinalLine+accountstore.Mask(a.AccountToken), lastLine(out.String()))
+	assert.Equal(t, finalLine+accountstore.Mask(a.AccountToken), lastLine(out.String()))
 	assert.NotContains(t, out.String(), a.AccountToken, "the full account token must never be printed")
 
 	deliveries := srv.Deliveries()
@@ -75,7 +76,7 @@ func TestOfflineJourneyFailsClearly(t *testing.T) {
 	err := runOffline(context.Background(), &out, keep(&srv, func(s *mergetest.Server) { s.FailNext(1, http.StatusBadRequest, "") }))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "creating the Magic Link")
-	assert.NotContains(t, out.String(), FinalLine)
+	assert.NotContains(t, out.String(), finalLine)
 }
 
 func TestOfflineJourneyEndsWithItsContext(t *testing.T) {
@@ -87,12 +88,25 @@ func TestOfflineJourneyEndsWithItsContext(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 }
 
+func TestOfflineJourneyTimesOutWithoutWebhooks(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var srv *mergetest.Server
+	// A server started without the receiver's options sends no webhook.
+	noWebhooks := func(...mergetest.ServerOption) *mergetest.Server { srv = mergetest.NewServer(); return srv }
+	err := runOffline(ctx, new(bytes.Buffer), noWebhooks)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "waiting for the LinkedAccount webhooks")
+	assert.Len(t, srv.LinkedAccounts(), 1, "the link was completed")
+}
+
 func TestRunOffline(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), nil, envOf(nil), &stdout, &stderr)
 	require.Equal(t, 0, code, stderr.String())
-	assert.True(t, strings.HasPrefix(lastLine(stdout.String()), FinalLine), stdout.String())
+	assert.True(t, strings.HasPrefix(lastLine(stdout.String()), finalLine), stdout.String())
 	assert.Empty(t, stderr.String())
 }
 
