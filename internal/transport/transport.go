@@ -1,5 +1,5 @@
 // Package transport is the one HTTP path of the module: it builds JSON
-// requests, authenticates them, retries them through go-retryablehttp, reads
+// requests, authenticates them, retries them, reads
 // bounded bodies and turns failures into *APIError.
 package transport
 
@@ -17,8 +17,6 @@ import (
 	"net/url"
 	"runtime"
 	"time"
-
-	retryablehttp "github.com/hashicorp/go-retryablehttp"
 )
 
 // Version is the SDK's version, sent in the User-Agent.
@@ -127,11 +125,11 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 			return 0, fmt.Errorf("mergelink: %s %s: encoding the request: %w", r.Method, r.Path, err)
 		}
 	}
-	var raw any
+	var rd io.Reader
 	if body != nil {
-		raw = body
+		rd = bytes.NewReader(body) // which gives req a GetBody for the retries
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, r.URL, raw)
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, rd)
 	if err != nil {
 		return 0, fmt.Errorf("mergelink: %s %s: %w", r.Method, r.Path, err)
 	}
@@ -149,16 +147,8 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 		}
 		h.Set("Idempotency-Key", key)
 	}
-
 	c := &call{t: t, method: r.Method, path: r.Path}
-	client := retryablehttp.Client{
-		HTTPClient:   t.o.HTTPClient,
-		RetryMax:     t.o.MaxRetries,
-		CheckRetry:   c.checkRetry,
-		Backoff:      c.backoff,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-	}
-	resp, err := client.Do(req)
+	resp, err := c.send(ctx, req)
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()

@@ -4,7 +4,6 @@ package validate
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -106,17 +105,47 @@ func (c *Checker) Required(field, s string) {
 	}
 }
 
-var (
-	uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,99}$`)
-)
+// IsUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hex form,
+// in either case.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isHex(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
 
-// IsUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hex form.
-func IsUUID(s string) bool { return uuidRE.MatchString(s) }
+// IsSlug reports whether s looks like an integration or connector slug: 1
+// to 100 lower-case letters, digits, '_', '-' and '.', starting with a
+// letter or digit.
+func IsSlug(s string) bool {
+	if len(s) == 0 || len(s) > 100 || !isLowerAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isLowerAlnum(c) && c != '_' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
 
-// IsSlug reports whether s looks like an integration or connector slug:
-// lower-case letters, digits, '_', '-' and '.', at most 100 characters.
-func IsSlug(s string) bool { return slugRE.MatchString(s) }
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func isLowerAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
 
 // UUID checks that s, when not empty, is a UUID.
 func (c *Checker) UUID(field, s string) {
