@@ -10,9 +10,9 @@ import (
 
 // checkGoroutines makes t fail if, once every cleanup registered after this
 // call has run, a goroutine that started during t is still running code of
-// net/http or this module. Call it first in a test, so that its check runs
-// after the test's servers are closed and its clients' idle connections
-// dropped. The test must not run in parallel with others, whose
+// net/http, go-retryablehttp or this module. Call it first in a test, so that
+// its check runs after the test's servers are closed and its clients' idle
+// connections dropped. The test must not run in parallel with others, whose
 // goroutines would count as its own.
 //
 // Goroutines end a little after the connection or server they serve is
@@ -47,10 +47,10 @@ func checkGoroutines(t *testing.T) {
 }
 
 // ours reports whether a goroutine's stack runs code that a call of the SDK
-// may have started: the HTTP client or server, or the module (tests
-// included).
+// may have started: the HTTP client or server, the retry library or the
+// module (tests included).
 func ours(stack string) bool {
-	for _, s := range []string{"net/http.", "github.com/mergelink/mergelink"} {
+	for _, s := range []string{"net/http.", "github.com/hashicorp/go-retryablehttp", "github.com/mergelink/mergelink"} {
 		if strings.Contains(stack, s) {
 			return true
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -91,7 +90,8 @@ func clamp(d, max time.Duration) time.Duration {
 	return d
 }
 
-// call is the retry state of one logical request.
+// call is the retry state of one logical request: retryablehttp asks it
+// whether to retry, then how long to wait.
 type call struct {
 	t        *Transport
 	method   string
@@ -122,50 +122,8 @@ func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 	return true, nil
 }
 
-// send sends req until an attempt needs no retry, and returns that
-// attempt's response or error. Between attempts it waits as checkRetry
-// decided; if the context ends first, or ended during the last attempt, it
-// returns the context's error.
-func (c *call) send(ctx context.Context, req *http.Request) (*http.Response, error) {
-	for {
-		resp, err := c.t.o.HTTPClient.Do(req)
-		retry, ctxErr := c.checkRetry(ctx, resp, err)
-		switch {
-		case ctxErr != nil:
-			if resp != nil {
-				resp.Body.Close()
-			}
-			return nil, ctxErr
-		case !retry:
-			return resp, err
-		}
-		if resp != nil {
-			drain(resp.Body)
-		}
-		timer := time.NewTimer(c.wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, ctx.Err()
-		case <-timer.C:
-		}
-		// A new request value, since the last attempt's transport may still
-		// be closing the old one's body.
-		next := *req
-		if req.GetBody != nil {
-			if next.Body, err = req.GetBody(); err != nil {
-				return nil, err
-			}
-		}
-		req = &next
-	}
-}
-
-// drain reads a little of a response that is thrown away, so that its
-// connection can serve the retry, and closes it.
-func drain(body io.ReadCloser) {
-	io.Copy(io.Discard, io.LimitReader(body, 4<<10))
-	body.Close()
+func (c *call) backoff(time.Duration, time.Duration, int, *http.Response) time.Duration {
+	return c.wait
 }
 
 func (c *call) log(ctx context.Context, msg string, resp *http.Response, err error, wait time.Duration) {

@@ -1,5 +1,5 @@
 // Package transport is the one HTTP path of the module: it builds JSON
-// requests, authenticates them, retries them, reads
+// requests, authenticates them, retries them through go-retryablehttp, reads
 // bounded bodies and turns failures into *APIError.
 package transport
 
@@ -17,6 +17,8 @@ import (
 	"net/url"
 	"runtime"
 	"time"
+
+	retryablehttp "github.com/hashicorp/go-retryablehttp"
 )
 
 // Version is the SDK's version, sent in the User-Agent.
@@ -125,11 +127,11 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 			return 0, fmt.Errorf("mergelink: %s %s: encoding the request: %w", r.Method, r.Path, err)
 		}
 	}
-	var rd io.Reader
+	var raw any
 	if body != nil {
-		rd = bytes.NewReader(body) // which gives req a GetBody for the retries
+		raw = body
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, rd)
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, r.URL, raw)
 	if err != nil {
 		return 0, fmt.Errorf("mergelink: %s %s: %w", r.Method, r.Path, err)
 	}
@@ -147,8 +149,16 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 		}
 		h.Set("Idempotency-Key", key)
 	}
+
 	c := &call{t: t, method: r.Method, path: r.Path}
-	resp, err := c.send(ctx, req)
+	client := retryablehttp.Client{
+		HTTPClient:   t.o.HTTPClient,
+		RetryMax:     t.o.MaxRetries,
+		CheckRetry:   c.checkRetry,
+		Backoff:      c.backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()
