@@ -203,7 +203,7 @@ func BenchmarkCreateLinkToken(b *testing.B) {
 	c, bc := benchClients(b, srv)
 	ctx := context.Background()
 
-	b.Run("sdk", func(b *testing.B) {
+	b.Run("impl=sdk", func(b *testing.B) {
 		p := benchParams()
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -213,7 +213,7 @@ func BenchmarkCreateLinkToken(b *testing.B) {
 			}
 		}
 	})
-	b.Run("baseline", func(b *testing.B) {
+	b.Run("impl=baseline", func(b *testing.B) {
 		p := bareRequest()
 		b.ReportAllocs()
 		b.ResetTimer()
