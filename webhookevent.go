@@ -211,24 +211,18 @@ func decodeWebhook(payload []byte) (*WebhookEvent, error) {
 	if ev.Hook.Event.Model() != "LinkedAccount" || !isJSONObject(ev.Data) {
 		return ev, nil
 	}
-	// Only the fields the SDK gives typed access to are checked; the rest
+	// Only the members the SDK gives typed access to are decoded; the rest
 	// of data stays raw, whatever its shape.
-	var token struct {
-		AccountToken string `json:"account_token"`
-	}
-	targets := []any{&token}
+	fields := []dataField{{"account_token", &ev.accountToken}}
 	switch ev.Hook.Event {
 	case EventLinkedAccountLinked:
-		targets = append(targets, &ev.linked)
+		fields = append(fields, dataField{"is_relink", &ev.linked.IsRelink})
 	case EventLinkedAccountSyncCompleted:
-		targets = append(targets, &ev.sync)
+		fields = append(fields, dataField{"is_initial_sync", &ev.sync.IsInitialSync}, dataField{"sync_status", &ev.sync.SyncStatus})
 	}
-	for _, t := range targets {
-		if err := json.Unmarshal(ev.Data, t); err != nil {
-			return nil, &WebhookPayloadError{Reason: "data: " + jsonReason(err)}
-		}
+	if err := decodeData(ev.Data, fields); err != nil {
+		return nil, &WebhookPayloadError{Reason: "data: " + jsonReason(err)}
 	}
-	ev.accountToken = token.AccountToken
 	return ev, nil
 }
 
