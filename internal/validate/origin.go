@@ -83,3 +83,40 @@ func Origin(raw string) (string, error) {
 	}
 	return scheme + "://" + host, nil
 }
+
+// QuoteURL is Quote for a URL that may carry user info (user:password@):
+// everything from the scheme's "//" (or the start) to the last '@' shows as
+// "***", however malformed the URL, so that no password shows. A URL with
+// an '@' in its path or query loses a little more than its user info.
+func QuoteURL(raw string) string {
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return Quote(raw)
+	}
+	start := 0
+	if i := strings.Index(raw[:at], "//"); i >= 0 && isSchemePrefix(raw[:i]) {
+		start = i + 2
+	}
+	return Quote(raw[:start] + "***" + raw[at:])
+}
+
+// isSchemePrefix reports whether s is empty or a scheme and its colon,
+// such as "https:".
+func isSchemePrefix(s string) bool {
+	if s == "" {
+		return true
+	}
+	scheme, ok := strings.CutSuffix(s, ":")
+	if !ok || scheme == "" {
+		return false
+	}
+	for i, r := range scheme {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+		case i > 0 && ('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -133,3 +133,28 @@ func TestOrigin(t *testing.T) {
 		assert.Error(t, err, in)
 	}
 }
+
+// QuoteURL hides user info however the URL is written, since an error
+// about a malformed URL is where a password would otherwise show.
+func TestQuoteURLHidesUserInfo(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ raw, want string }{
+		{"https://api.merge.dev/api", `"https://api.merge.dev/api"`},
+		{"https://user:s3cret@api.merge.dev/api", `"https://***@api.merge.dev/api"`},
+		{"https://s3cret@api.merge.dev", `"https://***@api.merge.dev"`},
+		{"myapp://user:s3cret@callback", `"myapp://***@callback"`},
+		{"https://user:s3cret@api.merge.dev:port/api?q=1", `"https://***@api.merge.dev:port/api?q=1"`},
+		{"https://user:s3/cr?e#t@api.merge.dev/api", `"https://***@api.merge.dev/api"`},
+		{"https://user:s3cret@x@api.merge.dev", `"https://***@api.merge.dev"`},
+		{"https:/user:s3cret@api.merge.dev", `"***@api.merge.dev"`},
+		{"https:user:s3cret@api.merge.dev", `"***@api.merge.dev"`},
+		{"//user:s3cret@api.merge.dev", `"//***@api.merge.dev"`},
+		{"user:s3cret@api.merge.dev", `"***@api.merge.dev"`},
+		{"https:/user:s3//cret@api.merge.dev", `"***@api.merge.dev"`},
+		{"https://api.merge.dev/users/@me", `"https://***@me"`},
+	} {
+		got := QuoteURL(tc.raw)
+		assert.Equal(t, tc.want, got, tc.raw)
+		assert.NotContains(t, got, "s3", tc.raw)
+	}
+}
