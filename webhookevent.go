@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
+
+	"github.com/mergelink/mergelink/internal/secret"
 )
 
 // EventType is the event of a Merge webhook, as in its hook.event field:
@@ -328,11 +330,7 @@ func (ev WebhookEvent) GoString() string { return ev.String() }
 // Format prints String for every verb, so that no verb (%+v, %#v, %x, %d)
 // prints the raw data, which may hold the account token.
 func (ev WebhookEvent) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", ev.String())
-		return
-	}
-	f.Write([]byte(ev.String()))
+	secret.Format(f, verb, ev.String(), ev.GoString())
 }
 
 // LogValue logs the event's identifying fields, never its data or account

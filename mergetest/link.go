@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mergelink/mergelink/internal/secret"
 	"github.com/mergelink/mergelink/internal/validate"
 )
 
@@ -52,6 +53,12 @@ func (a LinkedAccount) String() string {
 
 // GoString is String, so that %#v hides the tokens too.
 func (a LinkedAccount) GoString() string { return a.String() }
+
+// Format prints String for every verb, so that no verb, %d or %t
+// included, prints the tokens.
+func (a LinkedAccount) Format(f fmt.State, verb rune) {
+	secret.Format(f, verb, a.String(), a.GoString())
+}
 
 // account is a Linked Account's state.
 type account struct {

@@ -56,6 +56,7 @@ import (
 	"time"
 
 	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/internal/secret"
 )
 
 // TestAPIKey is the API key a Server accepts unless WithAPIKey sets another.
@@ -254,6 +255,10 @@ func (r Request) String() string {
 
 // GoString is String, so that %#v hides the API key too.
 func (r Request) GoString() string { return r.String() }
+
+// Format prints String for every verb, so that no verb, %d or %t
+// included, prints the Authorization header.
+func (r Request) Format(f fmt.State, verb rune) { secret.Format(f, verb, r.String(), r.GoString()) }
 
 // Requests returns a copy of the API requests received so far (those under
 // UnifiedPath and AgentPath, including the ones FailNext answered), in the

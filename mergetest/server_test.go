@@ -80,8 +80,9 @@ func TestRequestsAreRecorded(t *testing.T) {
 	assert.Empty(t, rs[1].Body)
 	assert.Contains(t, rs[1].String(), "GET /api/hris/v1/linked-accounts")
 
-	for _, format := range []string{"%v", "%+v", "%#v"} {
+	for _, format := range []string{"%v", "%+v", "%#v", "%d", "%t", "%x"} {
 		assert.NotContains(t, fmt.Sprintf(format, rs[0]), mergetest.TestAPIKey, format)
+		assert.Equal(t, rs[0].String(), fmt.Sprintf(format, rs[0]), format)
 	}
 
 	// The copies are the caller's own.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/internal/secret"
 )
 
 // DeliveryAttempts is how many times the server sends a webhook before
@@ -49,6 +50,10 @@ func (d Delivery) String() string {
 
 // GoString is String, so that %#v hides the payload too.
 func (d Delivery) GoString() string { return d.String() }
+
+// Format prints String for every verb, so that no verb, %d or %t
+// included, prints the payload.
+func (d Delivery) Format(f fmt.State, verb rune) { secret.Format(f, verb, d.String(), d.GoString()) }
 
 // Deliveries returns the webhook deliveries finished so far, in the order
 // they finished. Per Linked Account that is the order of the events.

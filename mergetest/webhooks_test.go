@@ -98,7 +98,8 @@ func TestWebhooksSignedInOrder(t *testing.T) {
 		assert.Equal(t, 1, ds[i].Attempts)
 		assert.Equal(t, 200, ds[i].StatusCode)
 		assert.NoError(t, ds[i].Err)
-		assert.NotContains(t, fmt.Sprintf("%v %+v %#v", ds[i], ds[i], ds[i]), la.AccountToken)
+		assert.NotContains(t, fmt.Sprintf("%v %+v %#v %d %t", ds[i], ds[i], ds[i], ds[i], ds[i]), la.AccountToken)
+		assert.Equal(t, ds[i].String(), fmt.Sprintf("%d", ds[i]), "%d prints String, not the payload's bytes")
 	}
 	assert.Equal(t, linked.body, ds[0].Payload)
 	assert.Equal(t, ds, srv.Deliveries())
