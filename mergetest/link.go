@@ -18,16 +18,17 @@ var (
 )
 
 // LinkedAccount is a Linked Account the server holds, as CompleteLink
-// returns it. Its String method hides the tokens.
+// returns it. Its String method hides the tokens, and JSON (a slog JSON
+// handler's, say) leaves them out.
 type LinkedAccount struct {
 	ID string
 	// AccountToken authenticates calls for the account; a relink keeps it.
-	AccountToken string
+	AccountToken string `json:"-"`
 	// PublicToken is what Merge Link's onSuccess would hand the front end:
 	// exchange it once for the account token at
 	// GET {category}/v1/account-token/{public_token}. It is set only on
 	// CompleteLink's result.
-	PublicToken string
+	PublicToken string `json:"-"`
 	// IsRelink reports that the link relinked an existing account, one with
 	// the same end_user_origin_id. It is set only on CompleteLink's result.
 	IsRelink bool

@@ -21,13 +21,15 @@ import (
 const DeliveryAttempts = 4
 
 // Delivery is a webhook the server has finished delivering, or has given up
-// on.
+// on. Its String method hides the payload, and JSON (a slog JSON
+// handler's, say) leaves it out.
 type Delivery struct {
 	// Event is the webhook's event, such as "LinkedAccount.linked".
 	Event           string
 	LinkedAccountID string
-	// Payload is the body sent, which the signature header signs.
-	Payload []byte
+	// Payload is the body sent, which the signature header signs. It holds
+	// the account token.
+	Payload []byte `json:"-"`
 	// Attempts is how many times it was sent.
 	Attempts int
 	// StatusCode is the receiver's last answer, or 0 when the last attempt

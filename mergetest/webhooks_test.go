@@ -1,9 +1,12 @@
 package mergetest_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -103,6 +106,12 @@ func TestWebhooksSignedInOrder(t *testing.T) {
 	}
 	assert.Equal(t, linked.body, ds[0].Payload)
 	assert.Equal(t, ds, srv.Deliveries())
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("linked", "account", la, "accounts", srv.LinkedAccounts(), "deliveries", ds)
+	assert.Contains(t, logs.String(), la.ID)
+	for _, secret := range []string{la.AccountToken, la.PublicToken, base64.StdEncoding.EncodeToString(ds[0].Payload[:30])} {
+		assert.NotContains(t, logs.String(), secret, "a JSON log leaves tokens and payloads out")
+	}
 }
 
 func TestWebhookRetriedAfterFailureAndOrderKept(t *testing.T) {
