@@ -31,7 +31,7 @@ func BaseURL(raw string) (string, error) {
 		return "", errors.New("must be an absolute URL such as https://api.merge.dev/api")
 	case u.User != nil:
 		return "", errors.New("must not carry user info")
-	case u.RawQuery != "" || u.Fragment != "":
+	case u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "#"):
 		return "", errors.New("must have no query or fragment")
 	case u.Scheme == "https":
 	case u.Scheme == "http" && IsLoopback(u.Hostname()):
@@ -46,8 +46,20 @@ func BaseURL(raw string) (string, error) {
 // Origin returns the origin of a callback URL or origin: scheme and host
 // (and a port other than the scheme's default), lower-cased. The scheme is
 // https, a custom one such as myapp (origin "myapp://"), or http on a
-// loopback host only.
+// loopback host only. The origin is its own origin: a host that would not
+// survive being written back (an IPv6 zone, say) is refused.
 func Origin(raw string) (string, error) {
+	o, err := origin(raw)
+	if err != nil {
+		return "", err
+	}
+	if again, err := origin(o); err != nil || again != o {
+		return "", errors.New("must have a valid host, such as myapp.com")
+	}
+	return o, nil
+}
+
+func origin(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Scheme == "" {
 		return "", errors.New("must be an absolute URL with a scheme, such as https://myapp.com or myapp://")

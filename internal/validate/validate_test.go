@@ -96,6 +96,8 @@ func TestBaseURL(t *testing.T) {
 		"https://user:pw@api.merge.dev":    "user info",
 		"https://api.merge.dev/api?x=1":    "no query",
 		"https://api.merge.dev/api#frag":   "no query or fragment",
+		"https://api.merge.dev/api#":       "no query or fragment", // paths appended would go into the fragment
+		"https://api.merge.dev/api?":       "no query or fragment",
 		"http://localhost.evil.example/ap": "only on loopback",
 	}
 	for in, want := range bad {
@@ -128,7 +130,8 @@ func TestOrigin(t *testing.T) {
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"", "/cb", "myapp.com", "http://myapp.com/cb", "https:///cb", "javascript:alert(1)", "javascript://x", "data://x", "mailto:a@b.c", "https://u:p@myapp.com"} {
+	for _, in := range []string{"", "/cb", "myapp.com", "http://myapp.com/cb", "https:///cb", "javascript:alert(1)", "javascript://x", "data://x", "mailto:a@b.c", "https://u:p@myapp.com",
+		"a://::", "https://[fe80::1%25en0]/cb"} { // hosts that do not survive being written back
 		_, err := Origin(in)
 		assert.Error(t, err, in)
 	}
