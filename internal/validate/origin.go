@@ -8,13 +8,18 @@ import (
 	"strings"
 )
 
-// IsLoopback reports whether host (without port) names this machine:
-// localhost, 127.0.0.0/8 or ::1.
+// IsLoopback reports whether host (without port, IPv6 in brackets or not)
+// names this machine: localhost, 127.0.0.0/8 or ::1.
 func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
+	if inner, ok := strings.CutPrefix(host, "["); ok {
+		if host, ok = strings.CutSuffix(inner, "]"); !ok {
+			return false
+		}
+	}
+	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
 

@@ -67,7 +67,8 @@ func TestIsLoopback(t *testing.T) {
 	for _, h := range []string{"localhost", "LocalHost", "127.0.0.1", "127.8.9.10", "::1", "[::1]"} {
 		assert.True(t, IsLoopback(h), h)
 	}
-	for _, h := range []string{"", "example.com", "10.0.0.1", "192.168.1.1", "localhost.example.com", "128.0.0.1", "::2"} {
+	for _, h := range []string{"", "example.com", "10.0.0.1", "192.168.1.1", "localhost.example.com", "128.0.0.1", "::2",
+		"::1]", "[::1", "[[::1]]", "]::1["} { // what url.URL.Hostname makes of malformed hosts such as "::1]:0"
 		assert.False(t, IsLoopback(h), h)
 	}
 }
@@ -99,6 +100,7 @@ func TestBaseURL(t *testing.T) {
 		"https://api.merge.dev/api#":       "no query or fragment", // paths appended would go into the fragment
 		"https://api.merge.dev/api?":       "no query or fragment",
 		"http://localhost.evil.example/ap": "only on loopback",
+		"http://::1]:8080/api":             "only on loopback",
 	}
 	for in, want := range bad {
 		_, err := BaseURL(in)
