@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ func FuzzBaseURL(f *testing.F) {
 		switch {
 		case u.Host == "" || u.User != nil:
 			t.Fatalf("BaseURL(%q) = %q: no host, or user info", raw, got)
-		case u.Scheme != "https" && !(u.Scheme == "http" && IsLoopback(u.Hostname())):
+		case u.Scheme != "https" && !(u.Scheme == "http" && loopbackHost(u.Hostname())):
 			t.Fatalf("BaseURL(%q) = %q: neither https nor http on loopback", raw, got)
 		case strings.HasSuffix(got, "/"):
 			t.Fatalf("BaseURL(%q) = %q ends with a slash", raw, got)
@@ -41,6 +42,13 @@ func FuzzBaseURL(f *testing.F) {
 			t.Fatalf("BaseURL(%q) = %q: appending %s gives %#v (%v), not a path on the same host", raw, got, call, j, err)
 		}
 	})
+}
+
+// loopbackHost is the fuzz targets' own idea of a loopback host, as
+// url.URL.Hostname gives it, so as not to check IsLoopback with itself.
+func loopbackHost(host string) bool {
+	ip := net.ParseIP(host)
+	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
 }
 
 // FuzzOrigin checks that an origin Origin returns is its own origin,
@@ -69,7 +77,7 @@ func FuzzOrigin(f *testing.F) {
 			t.Fatalf("Origin(%q) = %q has more than a scheme and host", raw, got)
 		case got != u.Scheme+"://"+u.Host:
 			t.Fatalf("Origin(%q) = %q is not scheme://host", raw, got)
-		case u.Scheme == "http" && !IsLoopback(u.Hostname()), u.Scheme == "https" && u.Host == "":
+		case u.Scheme == "http" && !loopbackHost(u.Hostname()), u.Scheme == "https" && u.Host == "":
 			t.Fatalf("Origin(%q) = %q: http off loopback, or https without a host", raw, got)
 		case u.Scheme == "javascript" || u.Scheme == "data" || u.Scheme == "file":
 			t.Fatalf("Origin(%q) = %q: a scheme that cannot be a callback", raw, got)
