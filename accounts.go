@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-querystring/query"
 
+	"github.com/mergelink/mergelink/internal/secret"
 	"github.com/mergelink/mergelink/internal/transport"
 	"github.com/mergelink/mergelink/internal/validate"
 )
@@ -42,6 +43,12 @@ func (at AccountToken) String() string {
 
 // GoString is String, so that %#v hides the account token too.
 func (at AccountToken) GoString() string { return "mergelink.AccountToken" + at.String() }
+
+// Format prints String for every verb (GoString for %#v), so that no verb,
+// %d or %t included, prints the account token.
+func (at AccountToken) Format(f fmt.State, verb rune) {
+	secret.Format(f, verb, at.String(), at.GoString())
+}
 
 // LogValue shows at in slog output with its account token hidden.
 func (at AccountToken) LogValue() slog.Value {

@@ -197,6 +197,9 @@ func TestAccountTokenHidesItsSecret(t *testing.T) {
 		"%#v in struct":  fmt.Sprintf("%#v", struct{ Got *mergelink.AccountToken }{at}),
 		"%v in slice":    fmt.Sprint([]mergelink.AccountToken{*at}),
 		"Sprintln":       fmt.Sprintln(at),
+		"%d %t %o value": fmt.Sprintf("%d %t %o", *at, *at, *at),
+		"%d %x pointer":  fmt.Sprintf("%d %x", at, at),
+		"%d in struct":   fmt.Sprintf("%d", struct{ Got mergelink.AccountToken }{*at}),
 		"error wrapping": fmt.Errorf("linked %v", at).Error(),
 	}
 	var text, js bytes.Buffer

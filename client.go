@@ -86,26 +86,9 @@ func WithAgentHandlerBaseURL(u string) Option {
 func checkBaseURL(c *validate.Checker, field, raw string) string {
 	u, err := validate.BaseURL(raw)
 	if err != nil {
-		c.Add(field, err.Error(), validate.Quote(redactUserInfo(raw)))
+		c.Add(field, err.Error(), validate.QuoteURL(raw))
 	}
 	return u
-}
-
-// redactUserInfo hides whatever stands before an '@' in a URL's authority.
-func redactUserInfo(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	host, path, _ := strings.Cut(rest, "/")
-	if i := strings.LastIndex(host, "@"); i >= 0 {
-		host = "***@" + host[i+1:]
-		if path != "" {
-			return scheme + "://" + host + "/" + path
-		}
-		return scheme + "://" + host
-	}
-	return raw
 }
 
 // WithHTTPClient sets the *http.Client requests go through, for timeouts,
@@ -170,7 +153,7 @@ func WithAllowedCallbackOrigins(origins ...string) Option {
 		for _, raw := range origins {
 			origin, err := validate.Origin(raw)
 			if err != nil {
-				o.check.Add("WithAllowedCallbackOrigins", err.Error(), validate.Quote(raw))
+				o.check.Add("WithAllowedCallbackOrigins", err.Error(), validate.QuoteURL(raw))
 				continue
 			}
 			o.origins = append(o.origins, origin)

@@ -72,10 +72,22 @@ func TestNewClientReportsEveryBadOption(t *testing.T) {
 
 func TestBaseURLUserInfoNotShown(t *testing.T) {
 	t.Parallel()
-	_, err := mergelink.NewClient(testAPIKey, mergelink.WithBaseURL("https://admin:hunter2@api.merge.dev/api"))
-	require.Error(t, err)
-	assert.NotContains(t, err.Error(), "hunter2")
-	assert.Contains(t, err.Error(), "***@api.merge.dev")
+	for _, raw := range []string{
+		"https://admin:hunter2@api.merge.dev/api",
+		"https://admin:hunter2@api.merge.dev:port/api",
+		"https://admin:hunt/er2@api.merge.dev/api",
+		"https:/admin:hunter2@api.merge.dev/api",
+		"http://admin:hunter2@evil.example",
+	} {
+		for _, opt := range []mergelink.Option{
+			mergelink.WithBaseURL(raw), mergelink.WithAgentHandlerBaseURL(raw), mergelink.WithAllowedCallbackOrigins(raw),
+		} {
+			_, err := mergelink.NewClient(testAPIKey, opt)
+			require.Error(t, err, raw)
+			assert.NotContains(t, err.Error(), "hunt", raw)
+			assert.Contains(t, err.Error(), "***@", raw)
+		}
+	}
 }
 
 func TestBaseURLLoopbackAllowed(t *testing.T) {

@@ -5,6 +5,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mergelink/mergelink"
@@ -63,4 +66,61 @@ func BenchmarkVerifyRotation(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// linkedPayload4KiB returns a LinkedAccount.linked body of about 4 KiB: the
+// documented hook, linked_account and data fields, and in data the link's
+// common-model scopes, as a payload may carry more than the SDK reads.
+func linkedPayload4KiB() []byte {
+	var scopes []string
+	for i := 0; ; i++ {
+		data := fmt.Sprintf(`{"account_token":"tok-bench-4KiB-0123456789","is_relink":false,"common_models":[%s]}`, strings.Join(scopes, ","))
+		body := payload(mergelink.EventLinkedAccountLinked, data)
+		if len(body) >= 4<<10-100 {
+			return []byte(body)
+		}
+		scopes = append(scopes, fmt.Sprintf(`{"model_id":"hris.Model%02d","enabled_actions":["READ","WRITE"],"disabled_fields":["ssn","date_of_birth"],"is_enabled":true}`, i))
+	}
+}
+
+// BenchmarkParseWebhook compares ParseWebhook ("sdk") of a 4 KiB
+// LinkedAccount.linked payload with verifying the same bytes and decoding
+// them into a map[string]any ("baseline"), what a hand-written receiver
+// does:
+//
+//	go test -run '^$' -bench ParseWebhook -benchmem -count 5
+//
+// The goal is the SDK faster than the baseline.
+func BenchmarkParseWebhook(b *testing.B) {
+	body := linkedPayload4KiB()
+	sig := mergelink.SignWebhook(body, testWebhookKey)
+	b.Run("sdk", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		for i := 0; i < b.N; i++ {
+			ev, err := mergelink.ParseWebhook(body, sig, testWebhookKey)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if token, _ := ev.AccountToken(); token != "tok-bench-4KiB-0123456789" {
+				b.Fatalf("account token %q", token)
+			}
+		}
+	})
+	b.Run("baseline", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		for i := 0; i < b.N; i++ {
+			if err := mergelink.VerifyWebhookSignature(body, sig, testWebhookKey); err != nil {
+				b.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(body, &m); err != nil {
+				b.Fatal(err)
+			}
+			if token := m["data"].(map[string]any)["account_token"]; token != "tok-bench-4KiB-0123456789" {
+				b.Fatalf("account token %v", token)
+			}
+		}
+	})
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
+
+	"github.com/mergelink/mergelink/internal/secret"
 )
 
 // EventType is the event of a Merge webhook, as in its hook.event field:
@@ -211,24 +213,18 @@ func decodeWebhook(payload []byte) (*WebhookEvent, error) {
 	if ev.Hook.Event.Model() != "LinkedAccount" || !isJSONObject(ev.Data) {
 		return ev, nil
 	}
-	// Only the fields the SDK gives typed access to are checked; the rest
+	// Only the members the SDK gives typed access to are decoded; the rest
 	// of data stays raw, whatever its shape.
-	var token struct {
-		AccountToken string `json:"account_token"`
-	}
-	targets := []any{&token}
+	fields := []dataField{{"account_token", &ev.accountToken}}
 	switch ev.Hook.Event {
 	case EventLinkedAccountLinked:
-		targets = append(targets, &ev.linked)
+		fields = append(fields, dataField{"is_relink", &ev.linked.IsRelink})
 	case EventLinkedAccountSyncCompleted:
-		targets = append(targets, &ev.sync)
+		fields = append(fields, dataField{"is_initial_sync", &ev.sync.IsInitialSync}, dataField{"sync_status", &ev.sync.SyncStatus})
 	}
-	for _, t := range targets {
-		if err := json.Unmarshal(ev.Data, t); err != nil {
-			return nil, &WebhookPayloadError{Reason: "data: " + jsonReason(err)}
-		}
+	if err := decodeData(ev.Data, fields); err != nil {
+		return nil, &WebhookPayloadError{Reason: "data: " + jsonReason(err)}
 	}
-	ev.accountToken = token.AccountToken
 	return ev, nil
 }
 
@@ -334,11 +330,7 @@ func (ev WebhookEvent) GoString() string { return ev.String() }
 // Format prints String for every verb, so that no verb (%+v, %#v, %x, %d)
 // prints the raw data, which may hold the account token.
 func (ev WebhookEvent) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", ev.String())
-		return
-	}
-	f.Write([]byte(ev.String()))
+	secret.Format(f, verb, ev.String(), ev.GoString())
 }
 
 // LogValue logs the event's identifying fields, never its data or account

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/mergelink/mergelink/internal/secret"
 	"github.com/mergelink/mergelink/internal/validate"
 )
 
@@ -216,4 +217,6 @@ func (h WebhookHandler) String() string {
 func (h WebhookHandler) GoString() string { return h.String() }
 
 // Format prints String for every verb, so that no verb prints the keys.
-func (h WebhookHandler) Format(f fmt.State, _ rune) { io.WriteString(f, h.String()) }
+func (h WebhookHandler) Format(f fmt.State, verb rune) {
+	secret.Format(f, verb, h.String(), h.GoString())
+}

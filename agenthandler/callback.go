@@ -41,7 +41,7 @@ const StatusSuccess = "success"
 func OriginOf(rawURL string) (string, error) {
 	o, err := validate.Origin(rawURL)
 	if err != nil {
-		return "", fmt.Errorf("mergelink: callback URL %s: %v", validate.Quote(rawURL), err)
+		return "", fmt.Errorf("mergelink: callback URL %s: %v", validate.QuoteURL(rawURL), err)
 	}
 	return o, nil
 }

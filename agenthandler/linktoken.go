@@ -47,9 +47,9 @@ func (p LinkTokenParams) check(c *validate.Checker) {
 	c.Slug("Connector", p.Connector)
 	if p.CallbackURL != "" {
 		if _, err := validate.Origin(p.CallbackURL); err != nil {
-			c.Add("CallbackURL", err.Error(), validate.Quote(p.CallbackURL))
+			c.Add("CallbackURL", err.Error(), validate.QuoteURL(p.CallbackURL))
 		} else if u, err := url.Parse(p.CallbackURL); err == nil && p.State != "" && u.Query().Has("state") {
-			c.Add("CallbackURL", "must have no state query parameter when State is set: Merge adds State as the state parameter", validate.Quote(p.CallbackURL))
+			c.Add("CallbackURL", "must have no state query parameter when State is set: Merge adds State as the state parameter", validate.QuoteURL(p.CallbackURL))
 		}
 	}
 	if p.State != "" && p.CallbackURL == "" {
@@ -103,7 +103,7 @@ func (c *Client) checkAllowedOrigin(v *validate.Checker, callbackURL string) {
 	}
 	v.Add("CallbackURL", "origin "+origin+" is not an allowed callback origin ("+strings.Join(c.s.AllowedOrigins, ", ")+
 		"): Merge would silently skip the redirect; register it with RegisterCallbackOrigin and add it to WithAllowedCallbackOrigins",
-		validate.Quote(callbackURL))
+		validate.QuoteURL(callbackURL))
 }
 
 // checkUserID checks a registered user id argument.

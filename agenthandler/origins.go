@@ -19,7 +19,7 @@ func (c *Client) RegisterCallbackOrigin(ctx context.Context, origin string) erro
 	o, err := validate.Origin(origin)
 	if err != nil {
 		v := validate.New("RegisterCallbackOrigin")
-		v.Add("origin", err.Error(), validate.Quote(origin))
+		v.Add("origin", err.Error(), validate.QuoteURL(origin))
 		return v.Err()
 	}
 	body := struct {

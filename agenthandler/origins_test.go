@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/agenthandler"
 )
 
 func TestRegisterCallbackOriginNormalises(t *testing.T) {
@@ -52,4 +53,28 @@ func TestRegisterCallbackOriginAPIError(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "permission_denied", ae.Code)
 	assert.Equal(t, http.StatusForbidden, ae.StatusCode)
+}
+
+// A callback URL or origin with user info is refused without showing the
+// password, however the URL is written.
+func TestCallbackURLErrorsHideUserInfo(t *testing.T) {
+	t.Parallel()
+	f := setup(t, mergelink.WithAllowedCallbackOrigins("https://myapp.com"))
+	for _, raw := range []string{
+		"https://user:hunter2@myapp.com/cb",
+		"http://user:hunter2@evil.example/cb",
+		"https:/user:hunter2@myapp.com/cb",
+		"javascript://user:hunter2@x",
+	} {
+		_, err := agenthandler.OriginOf(raw)
+		errs := []error{err, f.ah.RegisterCallbackOrigin(context.Background(), raw)}
+		_, err = f.ah.CreateLinkToken(context.Background(), userID, agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: raw, State: "s"})
+		errs = append(errs, err)
+		for _, err := range errs {
+			require.Error(t, err, raw)
+			assert.NotContains(t, err.Error(), "hunter2", raw)
+			assert.Contains(t, err.Error(), "***@", raw)
+		}
+	}
+	assert.Zero(t, f.requests())
 }

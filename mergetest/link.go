@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mergelink/mergelink/internal/secret"
 	"github.com/mergelink/mergelink/internal/validate"
 )
 
@@ -17,16 +18,17 @@ var (
 )
 
 // LinkedAccount is a Linked Account the server holds, as CompleteLink
-// returns it. Its String method hides the tokens.
+// returns it. Its String method hides the tokens, and JSON (a slog JSON
+// handler's, say) leaves them out.
 type LinkedAccount struct {
 	ID string
 	// AccountToken authenticates calls for the account; a relink keeps it.
-	AccountToken string
+	AccountToken string `json:"-"`
 	// PublicToken is what Merge Link's onSuccess would hand the front end:
 	// exchange it once for the account token at
 	// GET {category}/v1/account-token/{public_token}. It is set only on
 	// CompleteLink's result.
-	PublicToken string
+	PublicToken string `json:"-"`
 	// IsRelink reports that the link relinked an existing account, one with
 	// the same end_user_origin_id. It is set only on CompleteLink's result.
 	IsRelink bool
@@ -52,6 +54,12 @@ func (a LinkedAccount) String() string {
 
 // GoString is String, so that %#v hides the tokens too.
 func (a LinkedAccount) GoString() string { return a.String() }
+
+// Format prints String for every verb, so that no verb, %d or %t
+// included, prints the tokens.
+func (a LinkedAccount) Format(f fmt.State, verb rune) {
+	secret.Format(f, verb, a.String(), a.GoString())
+}
 
 // account is a Linked Account's state.
 type account struct {

@@ -42,7 +42,7 @@ func TestCompleteLinkCreatesAccount(t *testing.T) {
 	assert.Equal(t, la.AccountToken, held[0].AccountToken)
 	assert.Empty(t, held[0].PublicToken)
 
-	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%d", "%t", "%x"} {
 		s := fmt.Sprintf(format, *la)
 		assert.NotContains(t, s, la.AccountToken, format)
 		assert.NotContains(t, s, la.PublicToken, format)

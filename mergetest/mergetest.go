@@ -45,6 +45,7 @@ package mergetest
 import (
 	"bytes"
 	"crypto/subtle"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -56,6 +57,7 @@ import (
 	"time"
 
 	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/internal/secret"
 )
 
 // TestAPIKey is the API key a Server accepts unless WithAPIKey sets another.
@@ -254,6 +256,20 @@ func (r Request) String() string {
 
 // GoString is String, so that %#v hides the API key too.
 func (r Request) GoString() string { return r.String() }
+
+// Format prints String for every verb, so that no verb, %d or %t
+// included, prints the Authorization header.
+func (r Request) Format(f fmt.State, verb rune) { secret.Format(f, verb, r.String(), r.GoString()) }
+
+// MarshalJSON encodes r without its Authorization header, so that a JSON
+// log of requests (a slog JSON handler's, say) does not show the API key.
+func (r Request) MarshalJSON() ([]byte, error) {
+	type fields Request // without this method
+	f := fields(r)
+	f.Header = r.Header.Clone()
+	f.Header.Del("Authorization")
+	return json.Marshal(f)
+}
 
 // Requests returns a copy of the API requests received so far (those under
 // UnifiedPath and AgentPath, including the ones FailNext answered), in the

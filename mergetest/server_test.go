@@ -1,7 +1,9 @@
 package mergetest_test
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -80,9 +82,15 @@ func TestRequestsAreRecorded(t *testing.T) {
 	assert.Empty(t, rs[1].Body)
 	assert.Contains(t, rs[1].String(), "GET /api/hris/v1/linked-accounts")
 
-	for _, format := range []string{"%v", "%+v", "%#v"} {
+	for _, format := range []string{"%v", "%+v", "%#v", "%d", "%t", "%x"} {
 		assert.NotContains(t, fmt.Sprintf(format, rs[0]), mergetest.TestAPIKey, format)
+		assert.Equal(t, rs[0].String(), fmt.Sprintf(format, rs[0]), format)
 	}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("requests", "first", rs[0], "all", rs)
+	assert.NotContains(t, logs.String(), mergetest.TestAPIKey, "a JSON log leaves the Authorization header out")
+	assert.Contains(t, logs.String(), `"Idempotency-Key":["6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"]`, "and keeps the other headers")
+	assert.Equal(t, "Bearer "+mergetest.TestAPIKey, rs[0].Header.Get("Authorization"), "the request itself keeps it")
 
 	// The copies are the caller's own.
 	rs[0].Header.Set("Authorization", "changed")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/internal/secret"
 )
 
 // DeliveryAttempts is how many times the server sends a webhook before
@@ -20,13 +21,15 @@ import (
 const DeliveryAttempts = 4
 
 // Delivery is a webhook the server has finished delivering, or has given up
-// on.
+// on. Its String method hides the payload, and JSON (a slog JSON
+// handler's, say) leaves it out.
 type Delivery struct {
 	// Event is the webhook's event, such as "LinkedAccount.linked".
 	Event           string
 	LinkedAccountID string
-	// Payload is the body sent, which the signature header signs.
-	Payload []byte
+	// Payload is the body sent, which the signature header signs. It holds
+	// the account token.
+	Payload []byte `json:"-"`
 	// Attempts is how many times it was sent.
 	Attempts int
 	// StatusCode is the receiver's last answer, or 0 when the last attempt
@@ -49,6 +52,10 @@ func (d Delivery) String() string {
 
 // GoString is String, so that %#v hides the payload too.
 func (d Delivery) GoString() string { return d.String() }
+
+// Format prints String for every verb, so that no verb, %d or %t
+// included, prints the payload.
+func (d Delivery) Format(f fmt.State, verb rune) { secret.Format(f, verb, d.String(), d.GoString()) }
 
 // Deliveries returns the webhook deliveries finished so far, in the order
 // they finished. Per Linked Account that is the order of the events.

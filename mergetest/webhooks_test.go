@@ -1,9 +1,12 @@
 package mergetest_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -98,10 +101,17 @@ func TestWebhooksSignedInOrder(t *testing.T) {
 		assert.Equal(t, 1, ds[i].Attempts)
 		assert.Equal(t, 200, ds[i].StatusCode)
 		assert.NoError(t, ds[i].Err)
-		assert.NotContains(t, fmt.Sprintf("%v %+v %#v", ds[i], ds[i], ds[i]), la.AccountToken)
+		assert.NotContains(t, fmt.Sprintf("%v %+v %#v %d %t", ds[i], ds[i], ds[i], ds[i], ds[i]), la.AccountToken)
+		assert.Equal(t, ds[i].String(), fmt.Sprintf("%d", ds[i]), "%d prints String, not the payload's bytes")
 	}
 	assert.Equal(t, linked.body, ds[0].Payload)
 	assert.Equal(t, ds, srv.Deliveries())
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("linked", "account", la, "accounts", srv.LinkedAccounts(), "deliveries", ds)
+	assert.Contains(t, logs.String(), la.ID)
+	for _, secret := range []string{la.AccountToken, la.PublicToken, base64.StdEncoding.EncodeToString(ds[0].Payload[:30])} {
+		assert.NotContains(t, logs.String(), secret, "a JSON log leaves tokens and payloads out")
+	}
 }
 
 func TestWebhookRetriedAfterFailureAndOrderKept(t *testing.T) {

@@ -8,13 +8,18 @@ import (
 	"strings"
 )
 
-// IsLoopback reports whether host (without port) names this machine:
-// localhost, 127.0.0.0/8 or ::1.
+// IsLoopback reports whether host (without port, IPv6 in brackets or not)
+// names this machine: localhost, 127.0.0.0/8 or ::1.
 func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
+	if inner, ok := strings.CutPrefix(host, "["); ok {
+		if host, ok = strings.CutSuffix(inner, "]"); !ok {
+			return false
+		}
+	}
+	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
 
@@ -31,7 +36,7 @@ func BaseURL(raw string) (string, error) {
 		return "", errors.New("must be an absolute URL such as https://api.merge.dev/api")
 	case u.User != nil:
 		return "", errors.New("must not carry user info")
-	case u.RawQuery != "" || u.Fragment != "":
+	case u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "#"):
 		return "", errors.New("must have no query or fragment")
 	case u.Scheme == "https":
 	case u.Scheme == "http" && IsLoopback(u.Hostname()):
@@ -46,8 +51,20 @@ func BaseURL(raw string) (string, error) {
 // Origin returns the origin of a callback URL or origin: scheme and host
 // (and a port other than the scheme's default), lower-cased. The scheme is
 // https, a custom one such as myapp (origin "myapp://"), or http on a
-// loopback host only.
+// loopback host only. The origin is its own origin: a host that would not
+// survive being written back (an IPv6 zone, say) is refused.
 func Origin(raw string) (string, error) {
+	o, err := origin(raw)
+	if err != nil {
+		return "", err
+	}
+	if again, err := origin(o); err != nil || again != o {
+		return "", errors.New("must have a valid host, such as myapp.com")
+	}
+	return o, nil
+}
+
+func origin(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Scheme == "" {
 		return "", errors.New("must be an absolute URL with a scheme, such as https://myapp.com or myapp://")
@@ -82,4 +99,41 @@ func Origin(raw string) (string, error) {
 		host += ":" + port
 	}
 	return scheme + "://" + host, nil
+}
+
+// QuoteURL is Quote for a URL that may carry user info (user:password@):
+// everything from the scheme's "//" (or the start) to the last '@' shows as
+// "***", however malformed the URL, so that no password shows. A URL with
+// an '@' in its path or query loses a little more than its user info.
+func QuoteURL(raw string) string {
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return Quote(raw)
+	}
+	start := 0
+	if i := strings.Index(raw[:at], "//"); i >= 0 && isSchemePrefix(raw[:i]) {
+		start = i + 2
+	}
+	return Quote(raw[:start] + "***" + raw[at:])
+}
+
+// isSchemePrefix reports whether s is empty or a scheme and its colon,
+// such as "https:".
+func isSchemePrefix(s string) bool {
+	if s == "" {
+		return true
+	}
+	scheme, ok := strings.CutSuffix(s, ":")
+	if !ok || scheme == "" {
+		return false
+	}
+	for i, r := range scheme {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+		case i > 0 && ('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -67,7 +67,8 @@ func TestIsLoopback(t *testing.T) {
 	for _, h := range []string{"localhost", "LocalHost", "127.0.0.1", "127.8.9.10", "::1", "[::1]"} {
 		assert.True(t, IsLoopback(h), h)
 	}
-	for _, h := range []string{"", "example.com", "10.0.0.1", "192.168.1.1", "localhost.example.com", "128.0.0.1", "::2"} {
+	for _, h := range []string{"", "example.com", "10.0.0.1", "192.168.1.1", "localhost.example.com", "128.0.0.1", "::2",
+		"::1]", "[::1", "[[::1]]", "]::1["} { // what url.URL.Hostname makes of malformed hosts such as "::1]:0"
 		assert.False(t, IsLoopback(h), h)
 	}
 }
@@ -96,7 +97,10 @@ func TestBaseURL(t *testing.T) {
 		"https://user:pw@api.merge.dev":    "user info",
 		"https://api.merge.dev/api?x=1":    "no query",
 		"https://api.merge.dev/api#frag":   "no query or fragment",
+		"https://api.merge.dev/api#":       "no query or fragment", // paths appended would go into the fragment
+		"https://api.merge.dev/api?":       "no query or fragment",
 		"http://localhost.evil.example/ap": "only on loopback",
+		"http://::1]:8080/api":             "only on loopback",
 	}
 	for in, want := range bad {
 		_, err := BaseURL(in)
@@ -128,8 +132,34 @@ func TestOrigin(t *testing.T) {
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"", "/cb", "myapp.com", "http://myapp.com/cb", "https:///cb", "javascript:alert(1)", "javascript://x", "data://x", "mailto:a@b.c", "https://u:p@myapp.com"} {
+	for _, in := range []string{"", "/cb", "myapp.com", "http://myapp.com/cb", "https:///cb", "javascript:alert(1)", "javascript://x", "data://x", "mailto:a@b.c", "https://u:p@myapp.com",
+		"a://::", "https://[fe80::1%25en0]/cb"} { // hosts that do not survive being written back
 		_, err := Origin(in)
 		assert.Error(t, err, in)
+	}
+}
+
+// QuoteURL hides user info however the URL is written, since an error
+// about a malformed URL is where a password would otherwise show.
+func TestQuoteURLHidesUserInfo(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ raw, want string }{
+		{"https://api.merge.dev/api", `"https://api.merge.dev/api"`},
+		{"https://user:s3cret@api.merge.dev/api", `"https://***@api.merge.dev/api"`},
+		{"https://s3cret@api.merge.dev", `"https://***@api.merge.dev"`},
+		{"myapp://user:s3cret@callback", `"myapp://***@callback"`},
+		{"https://user:s3cret@api.merge.dev:port/api?q=1", `"https://***@api.merge.dev:port/api?q=1"`},
+		{"https://user:s3/cr?e#t@api.merge.dev/api", `"https://***@api.merge.dev/api"`},
+		{"https://user:s3cret@x@api.merge.dev", `"https://***@api.merge.dev"`},
+		{"https:/user:s3cret@api.merge.dev", `"***@api.merge.dev"`},
+		{"https:user:s3cret@api.merge.dev", `"***@api.merge.dev"`},
+		{"//user:s3cret@api.merge.dev", `"//***@api.merge.dev"`},
+		{"user:s3cret@api.merge.dev", `"***@api.merge.dev"`},
+		{"https:/user:s3//cret@api.merge.dev", `"***@api.merge.dev"`},
+		{"https://api.merge.dev/users/@me", `"https://***@me"`},
+	} {
+		got := QuoteURL(tc.raw)
+		assert.Equal(t, tc.want, got, tc.raw)
+		assert.NotContains(t, got, "s3", tc.raw)
 	}
 }
