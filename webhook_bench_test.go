@@ -32,7 +32,7 @@ func BenchmarkVerify(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(size.name+"/sdk", func(b *testing.B) {
+		b.Run("size="+size.name+"/impl=sdk", func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
 			for i := 0; i < b.N; i++ {
@@ -41,7 +41,7 @@ func BenchmarkVerify(b *testing.B) {
 				}
 			}
 		})
-		b.Run(size.name+"/baseline", func(b *testing.B) {
+		b.Run("size="+size.name+"/impl=baseline", func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
 			for i := 0; i < b.N; i++ {
@@ -94,7 +94,7 @@ func linkedPayload4KiB() []byte {
 func BenchmarkParseWebhook(b *testing.B) {
 	body := linkedPayload4KiB()
 	sig := mergelink.SignWebhook(body, testWebhookKey)
-	b.Run("sdk", func(b *testing.B) {
+	b.Run("impl=sdk", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(body)))
 		for i := 0; i < b.N; i++ {
@@ -107,7 +107,7 @@ func BenchmarkParseWebhook(b *testing.B) {
 			}
 		}
 	})
-	b.Run("baseline", func(b *testing.B) {
+	b.Run("impl=baseline", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(body)))
 		for i := 0; i < b.N; i++ {

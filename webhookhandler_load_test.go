@@ -226,7 +226,7 @@ func BenchmarkWebhookHandlerLoad(b *testing.B) {
 	for _, tc := range []struct {
 		name       string
 		newHandler func(*tally) http.Handler
-	}{{"sdk", sdkHandler(b)}, {"baseline", bareHandler}} {
+	}{{"impl=sdk", sdkHandler(b)}, {"impl=baseline", bareHandler}} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var total time.Duration
