@@ -79,7 +79,7 @@ func magicLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 
 	var heading, endUser, status, message string
 	var page, result []byte
-	err = chromedp.Run(newTab(t, browser),
+	err = chromedp.Run(newTab(ctx, t, browser),
 		chromedp.Navigate(ml.URL),
 		chromedp.WaitVisible("#connect", chromedp.ByQuery),
 		chromedp.Text("h1", &heading, chromedp.ByQuery),
@@ -101,6 +101,14 @@ func magicLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 	assert.Equal(t, "Connected", status)
 	assert.Contains(t, message, "Example Org connected Lever")
 
+	// Both webhooks are delivered or given up on first, so that a refused
+	// one fails the test at once rather than at the timeout.
+	deliveries, err := srv.WaitForDeliveries(ctx, 2)
+	require.NoError(t, err)
+	for i, want := range []mergelink.EventType{mergelink.EventLinkedAccountLinked, mergelink.EventLinkedAccountSyncedInitial} {
+		require.Equal(t, string(want), deliveries[i].Event)
+		require.Equal(t, http.StatusOK, deliveries[i].StatusCode, "the receiver refused %s", deliveries[i])
+	}
 	linked := waitForLinked(ctx, t, events)
 	accounts := srv.LinkedAccounts()
 	require.Len(t, accounts, 1, "the click must create one Linked Account")
@@ -113,13 +121,6 @@ func magicLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 	assert.Equal(t, acct.ID, linked.LinkedAccount.ID)
 	assert.Equal(t, "lever", linked.LinkedAccount.IntegrationSlug, "the picker's choice did not reach the server")
 	assert.Equal(t, "e2e-user-1", linked.LinkedAccount.EndUserOriginID)
-
-	deliveries, err := srv.WaitForDeliveries(ctx, 2)
-	require.NoError(t, err)
-	for i, want := range []mergelink.EventType{mergelink.EventLinkedAccountLinked, mergelink.EventLinkedAccountSyncedInitial} {
-		assert.Equal(t, string(want), deliveries[i].Event)
-		assert.Equal(t, http.StatusOK, deliveries[i].StatusCode, "the receiver refused %s", deliveries[i])
-	}
 }
 
 // waitForLinked returns the first LinkedAccount.linked event the receiver
@@ -187,7 +188,7 @@ func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 	require.NoError(t, err)
 
 	var done, location string
-	err = chromedp.Run(newTab(t, browser),
+	err = chromedp.Run(newTab(ctx, t, browser),
 		chromedp.Navigate(lt.MagicLinkURL),
 		chromedp.WaitVisible("#connect", chromedp.ByQuery),
 		chromedp.Click("#connect", chromedp.ByQuery),
@@ -214,14 +215,21 @@ func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 }
 
 // startBrowser starts headless Chromium for the test and returns a context
-// whose tabs (see newTab) live in it; the browser is stopped, and its
-// profile removed, when the test ends. It skips the test when no Chromium
-// is found, unless E2E_REQUIRE_BROWSER=1.
+// whose tabs (see newTab) live in it. When the test ends the browser is
+// closed gracefully, its processes have exited, and only then is its
+// profile removed. It skips the test when no Chromium is found, unless
+// E2E_REQUIRE_BROWSER=1.
 func startBrowser(ctx context.Context, t *testing.T) context.Context {
 	t.Helper()
 	path := findChromium(t)
-	profile := t.TempDir() // removed after the browser stops: cleanups run last first
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+	profile := t.TempDir() // removed after the cleanups below: they run last first
+	// The browser outlives the test's context, which ends before cleanups
+	// run: killed then, Chromium's helper processes would still be writing
+	// to the profile as it is removed.
+	deadline, _ := ctx.Deadline()
+	life, cancelLife := context.WithDeadline(context.Background(), deadline.Add(10*time.Second))
+	t.Cleanup(cancelLife)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(life,
 		chromedp.ExecPath(path),
 		chromedp.UserDataDir(profile),
 		chromedp.Flag("headless", true),
@@ -237,16 +245,26 @@ func startBrowser(ctx context.Context, t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.WindowSize(1024, 768),
 	)
-	t.Cleanup(cancelAlloc) // kills Chromium and waits for it to exit
+	t.Cleanup(cancelAlloc) // waits for Chromium to exit
 	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelBrowser)
+	t.Cleanup(func() {
+		if err := chromedp.Cancel(browser); err != nil { // closes the browser gracefully
+			t.Logf("closing Chromium: %v", err)
+		}
+		cancelBrowser()
+	})
+	// The first Run starts the browser, for the lifetime of its context.
 	require.NoError(t, chromedp.Run(browser), "starting %s", path)
 	return browser
 }
 
-// newTab opens a tab in browser, closed when the test ends.
-func newTab(t *testing.T, browser context.Context) context.Context {
-	tab, cancel := chromedp.NewContext(browser)
+// newTab opens a tab in browser whose actions end when ctx does; the tab
+// is closed when the test ends.
+func newTab(ctx context.Context, t *testing.T, browser context.Context) context.Context {
+	tab, cancelTab := chromedp.NewContext(browser)
+	t.Cleanup(cancelTab)
+	deadline, _ := ctx.Deadline()
+	tab, cancel := context.WithDeadline(tab, deadline)
 	t.Cleanup(cancel)
 	return tab
 }
