@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"html"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -159,11 +160,14 @@ func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 		case got <- callback{res, err}:
 		default: // only the first visit counts
 		}
+		// The page has #done either way, so that a refusal fails the
+		// test at once rather than at the timeout.
+		outcome := "Signed in to Linear"
 		if err != nil {
-			http.Error(w, "callback refused: "+err.Error(), http.StatusBadRequest)
-			return
+			w.WriteHeader(http.StatusBadRequest)
+			outcome = "Callback refused: " + err.Error()
 		}
-		fmt.Fprint(w, `<!doctype html><title>Callback</title><h1 id="done">Signed in to Linear</h1>`)
+		fmt.Fprintf(w, `<!doctype html><title>Callback</title><h1 id="done">%s</h1>`, html.EscapeString(outcome))
 	})
 	cb := httptest.NewServer(mux)
 	t.Cleanup(cb.Close)
