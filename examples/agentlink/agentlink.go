@@ -45,14 +45,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	connector := fs.String("connector", "", "the connector's slug, such as linear (required)")
 	addr := fs.String("addr", "127.0.0.1:8081", "where to serve the callback: a loopback address, since the callback URL is plain http")
 	region := fs.String("region", string(mergelink.RegionUS), "the region of your Merge organization: us or eu")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cli.ExitOK
-		}
-		return cli.ExitUsage
-	}
-	if fs.NArg() > 0 {
-		return cli.Report(stderr, "agentlink", cli.Usage(fmt.Errorf("unexpected argument %q: every input is a flag", fs.Arg(0))), nil)
+	if exit, done := cli.ParseFlags(fs, args, stderr); done {
+		return exit
 	}
 	c, err := cli.NewClient(env, *region, extra...)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,14 +40,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 			"Creates a Magic Link URL with the API key in %s.\n\n", cli.APIKeyEnv)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cli.ExitOK
-		}
-		return cli.ExitUsage
-	}
-	if fs.NArg() > 0 {
-		return cli.Report(stderr, "magiclink", cli.Usage(fmt.Errorf("unexpected argument %q: every input is a flag", fs.Arg(0))), nil)
+	if exit, done := cli.ParseFlags(fs, args, stderr); done {
+		return exit
 	}
 
 	c, err := cli.NewClient(env, f.Region, extra...)

@@ -48,14 +48,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 			"With it, creates a real Magic Link for the end user the flags describe.\n\n", cli.APIKeyEnv)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cli.ExitOK
-		}
-		return cli.ExitUsage
-	}
-	if fs.NArg() > 0 {
-		return cli.Report(stderr, "quickstart", cli.Usage(fmt.Errorf("unexpected argument %q: every input is a flag", fs.Arg(0))), nil)
+	if exit, done := cli.ParseFlags(fs, args, stderr); done {
+		return exit
 	}
 
 	var err error

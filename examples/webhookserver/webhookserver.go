@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -30,14 +29,8 @@ func run(ctx context.Context, args []string, env func(string) string, logs io.Wr
 	fs := flag.NewFlagSet("webhookserver", flag.ContinueOnError)
 	fs.SetOutput(logs)
 	addr := fs.String("addr", "127.0.0.1:8080", "the address to listen on")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cli.ExitOK
-		}
-		return cli.ExitUsage
-	}
-	if fs.NArg() > 0 {
-		return cli.Report(logs, "webhookserver", cli.Usage(fmt.Errorf("unexpected argument %q: every input is a flag", fs.Arg(0))), nil)
+	if exit, done := cli.ParseFlags(fs, args, logs); done {
+		return exit
 	}
 	keys := parseKeys(env(keysEnv))
 	if len(keys) == 0 {

@@ -6,6 +6,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -46,6 +47,23 @@ func Usage(err error) error { return usageError{err} }
 type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
+
+// ParseFlags parses args, which must hold flags only, into fs, whose name
+// names the command in errors. It returns done when the command must stop,
+// with the exit status: ExitOK after -help, ExitUsage for a bad flag (which
+// fs has printed) or a stray argument (printed on w).
+func ParseFlags(fs *flag.FlagSet, args []string, w io.Writer) (exit int, done bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK, true
+		}
+		return ExitUsage, true
+	}
+	if fs.NArg() > 0 {
+		return Report(w, fs.Name(), Usage(fmt.Errorf("unexpected argument %q: every input is a flag", fs.Arg(0))), nil), true
+	}
+	return ExitOK, false
+}
 
 // NewClient returns a client for region with the API key from env, and
 // extra options after the region's (a test's mergetest options). It fails
