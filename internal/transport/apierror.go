@@ -141,30 +141,59 @@ func newAPIError(method, path string, resp *http.Response, body []byte, truncate
 		}
 	}
 	e.RetryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), now)
-	// Unified API errors carry "errors" or "detail"; Agent Handler errors a
-	// "code" and "message", at the top level or inside an "error" object.
-	type agentError struct {
-		Message string `json:"message"`
-		Code    any    `json:"code"`
-	}
-	var parsed struct {
-		Errors []ErrorDetail `json:"errors"`
-		Detail any           `json:"detail"`
-		agentError
-		Error *agentError `json:"error"`
-	}
-	if json.Unmarshal(body, &parsed) == nil {
-		e.Errors = parsed.Errors
-		if parsed.Error != nil && parsed.Code == nil {
-			parsed.agentError = *parsed.Error
-		}
-		e.Detail = textOf(parsed.Detail)
-		if e.Detail == "" {
-			e.Detail = parsed.Message
-		}
-		e.Code = textOf(parsed.Code)
-	}
+	e.Errors, e.Detail, e.Code = parseProblems(body)
 	return e
+}
+
+// parseProblems reads what a JSON error body says. Unified API errors carry
+// "errors" (objects, or plain strings from a proxy) or "detail"; Agent
+// Handler errors a "code" and "message", at the top level or inside an
+// "error" object, which may also be a plain string. Each member is read on
+// its own, so one of an unexpected type does not hide the others.
+func parseProblems(body []byte) (errs []ErrorDetail, detail, code string) {
+	var top struct {
+		Errors  json.RawMessage `json:"errors"`
+		Detail  any             `json:"detail"`
+		Message any             `json:"message"`
+		Code    any             `json:"code"`
+		Error   json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(body, &top) != nil {
+		return nil, "", ""
+	}
+	if json.Unmarshal(top.Errors, &errs) != nil {
+		errs = nil
+		var texts []string
+		if json.Unmarshal(top.Errors, &texts) == nil {
+			for _, t := range texts {
+				errs = append(errs, ErrorDetail{Detail: t})
+			}
+		}
+	}
+	var nested struct {
+		Message any `json:"message"`
+		Code    any `json:"code"`
+	}
+	var text string
+	switch {
+	case json.Unmarshal(top.Error, &text) == nil:
+		nested.Message = text
+	case json.Unmarshal(top.Error, &nested) != nil:
+		nested.Message, nested.Code = nil, nil
+	}
+	detail = firstText(top.Detail, top.Message, nested.Message)
+	code = firstText(top.Code, nested.Code)
+	return errs, detail, code
+}
+
+// firstText returns the text of the first value that has some.
+func firstText(vs ...any) string {
+	for _, v := range vs {
+		if t := textOf(v); t != "" {
+			return t
+		}
+	}
+	return ""
 }
 
 // textOf renders a JSON value that is usually a string.

@@ -345,6 +345,21 @@ func TestAPIErrorBodies(t *testing.T) {
 				assert.Equal(t, "callback_url must not carry state", e.Detail)
 				assert.Contains(t, e.Error(), "callback_url_has_state")
 			}},
+		{"detail beside an error of another type", 404, "application/json", `{"detail":"Not found.","error":7}`,
+			func(t *testing.T, e *APIError) {
+				assert.Equal(t, "Not found.", e.Detail)
+			}},
+		{"error as a string", 401, "application/json", `{"error":"Invalid API key"}`,
+			func(t *testing.T, e *APIError) {
+				assert.Equal(t, "Invalid API key", e.Detail)
+				assert.Contains(t, e.Error(), "Invalid API key")
+			}},
+		{"errors as strings", 400, "application/json", `{"errors":["Email is required","Categories is required"]}`,
+			func(t *testing.T, e *APIError) {
+				require.Len(t, e.Errors, 2)
+				assert.Equal(t, "Email is required", e.Errors[0].Detail)
+				assert.Equal(t, "Categories is required", e.Errors[1].Detail)
+			}},
 		{"html", 502, "text/html", `<html><body><h1>502 Bad Gateway</h1></body></html>`,
 			func(t *testing.T, e *APIError) {
 				assert.Empty(t, e.Errors)
