@@ -56,6 +56,8 @@ type Transport struct {
 	o     Options
 	auth  *string
 	agent string
+	// client is o.HTTPClient as go-retryablehttp gets it (see keepIdle).
+	client *http.Client
 }
 
 // New returns a Transport for o.
@@ -87,14 +89,29 @@ func New(o Options) *Transport {
 	}
 	auth := "Bearer " + o.APIKey
 	o.APIKey = "" // kept only in auth, behind a pointer that fmt does not follow
-	return &Transport{o: o, auth: &auth, agent: agent}
+	return &Transport{o: o, auth: &auth, agent: agent, client: keepIdle(o.HTTPClient)}
 }
 
-// HTTPClient returns the client requests go through.
-func (t *Transport) HTTPClient() *http.Client { return t.o.HTTPClient }
+// keepIdle returns a copy of hc whose transport cannot be told to close its
+// idle connections. go-retryablehttp closes them after every failed call,
+// which would empty the connection pool of a client the caller shares, or
+// of http.DefaultTransport, for every other user in the process.
+func keepIdle(hc *http.Client) *http.Client {
+	c := *hc
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c.Transport = roundTripperOnly{rt}
+	return &c
+}
 
-// Logger returns the logger, or nil when the transport is silent.
-func (t *Transport) Logger() *slog.Logger { return t.o.Logger }
+// roundTripperOnly hides every method of a RoundTripper but RoundTrip.
+type roundTripperOnly struct{ rt http.RoundTripper }
+
+func (r roundTripperOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	return r.rt.RoundTrip(req)
+}
 
 // String shows the transport without its API key.
 func (t Transport) String() string { return "mergelink transport (API key hidden)" }
@@ -151,14 +168,14 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 	}
 
 	c := &call{t: t, method: r.Method, path: r.Path}
-	client := retryablehttp.Client{
-		HTTPClient:   t.o.HTTPClient,
+	retrier := retryablehttp.Client{
+		HTTPClient:   t.client,
 		RetryMax:     t.o.MaxRetries,
 		CheckRetry:   c.checkRetry,
 		Backoff:      c.backoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
-	resp, err := client.Do(req)
+	resp, err := retrier.Do(req)
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()

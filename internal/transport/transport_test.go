@@ -505,12 +505,44 @@ func TestNewUUID(t *testing.T) {
 func TestDefaultHTTPClient(t *testing.T) {
 	t.Parallel()
 	tr := New(Options{APIKey: testKey})
-	assert.NotSame(t, http.DefaultClient, tr.HTTPClient())
-	assert.Equal(t, DefaultTimeout, tr.HTTPClient().Timeout)
-	assert.Nil(t, tr.Logger(), "silent unless given a logger")
+	assert.NotSame(t, http.DefaultClient, tr.o.HTTPClient)
+	assert.Equal(t, DefaultTimeout, tr.o.HTTPClient.Timeout)
+	assert.Equal(t, DefaultTimeout, tr.client.Timeout)
+	assert.Nil(t, tr.o.Logger, "silent unless given a logger")
 	for _, s := range []string{fmt.Sprint(tr), fmt.Sprintf("%+v", tr), fmt.Sprintf("%#v", tr), fmt.Sprintf("%+v", *tr)} {
 		assert.NotContains(t, s, testKey)
 	}
+}
+
+// idleCounter is a RoundTripper that counts calls to CloseIdleConnections.
+type idleCounter struct {
+	http.RoundTripper
+	closes atomic.Int32
+}
+
+func (c *idleCounter) CloseIdleConnections() { c.closes.Add(1) }
+
+// TestFailuresKeepTheCallersIdleConnections checks that failed calls, which
+// make go-retryablehttp close the client's idle connections, leave the
+// pool of a client the caller shares alone.
+func TestFailuresKeepTheCallersIdleConnections(t *testing.T) {
+	t.Parallel()
+	srv, _ := counter(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	refused := "http://" + ln.Addr().String()
+	ln.Close()
+	rt := &idleCounter{RoundTripper: http.DefaultTransport}
+	tr, _ := newTransport(t, Options{MaxRetries: 1, HTTPClient: &http.Client{Transport: rt}})
+	_, err = tr.Do(context.Background(), &Request{Method: "GET", URL: srv.URL, Path: "/"}, nil)
+	require.ErrorIs(t, err, ErrServer)
+	_, err = tr.Do(context.Background(), &Request{Method: "GET", URL: refused, Path: "/"}, nil)
+	require.Error(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = tr.Do(ctx, &Request{Method: "GET", URL: srv.URL, Path: "/"}, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, rt.closes.Load(), "the caller's idle connections were closed")
 }
 
 // TestGockExchange stubs the real Unified API host, which tests can never
