@@ -104,7 +104,7 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithMaxRetries sets how many times a failed request is retried (default
-// 3); 0 disables retries.
+// 3); 0 disables retries. NewClient fails for n below 0 or above 20.
 func WithMaxRetries(n int) Option {
 	return func(o *options) {
 		if n < 0 || n > 20 {
@@ -136,8 +136,8 @@ func WithLogger(l *slog.Logger) Option {
 // WithUserAgent appends ua to the SDK's User-Agent header.
 func WithUserAgent(ua string) Option {
 	return func(o *options) {
-		if strings.ContainsAny(ua, "\r\n") {
-			o.check.Add("WithUserAgent", "must be one line", "")
+		if hasControl(ua) {
+			o.check.Add("WithUserAgent", "must hold no control characters such as a newline", "")
 			return
 		}
 		o.userAgent = strings.TrimSpace(ua)
@@ -161,14 +161,20 @@ func WithAllowedCallbackOrigins(origins ...string) Option {
 	}
 }
 
+// hasControl reports whether s holds a byte that an HTTP header value
+// cannot carry.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
 // NewClient returns a Client that authenticates with apiKey. It fails with a
 // *ValidationError when apiKey is empty or an option is wrong.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	o := options{region: RegionUS, maxRetries: transport.DefaultMaxRetries, check: validate.New("NewClient options")}
 	if strings.TrimSpace(apiKey) == "" {
 		o.check.Add("apiKey", "required: pass your Merge API key (from MERGE_API_KEY, say)", "")
-	} else if strings.ContainsAny(apiKey, "\r\n") {
-		o.check.Add("apiKey", "must be one line", "")
+	} else if hasControl(apiKey) {
+		o.check.Add("apiKey", "must hold no control characters such as a newline", "")
 	}
 	for _, opt := range opts {
 		if opt != nil {

@@ -34,7 +34,9 @@ func TestNewClientOptionErrors(t *testing.T) {
 	}{
 		{"empty key", "", nil, "apiKey", "required"},
 		{"blank key", "  ", nil, "apiKey", "required"},
-		{"key with newline", "a\nb", nil, "apiKey", "one line"},
+		{"key with newline", "a\nb", nil, "apiKey", "no control characters"},
+		{"key with NUL", "sk-test\x00", nil, "apiKey", "no control characters"},
+		{"key with DEL", "sk-test\x7f", nil, "apiKey", "no control characters"},
 		{"relative base", testAPIKey, []mergelink.Option{mergelink.WithBaseURL("/api")}, "WithBaseURL", "absolute"},
 		{"http base off loopback", testAPIKey, []mergelink.Option{mergelink.WithBaseURL("http://api.merge.dev/api")}, "WithBaseURL", "only on loopback"},
 		{"http agent base off loopback", testAPIKey, []mergelink.Option{mergelink.WithAgentHandlerBaseURL("http://192.168.1.5/api/v1")}, "WithAgentHandlerBaseURL", "only on loopback"},
@@ -42,7 +44,7 @@ func TestNewClientOptionErrors(t *testing.T) {
 		{"nil http client", testAPIKey, []mergelink.Option{mergelink.WithHTTPClient(nil)}, "WithHTTPClient", "nil"},
 		{"negative retries", testAPIKey, []mergelink.Option{mergelink.WithMaxRetries(-1)}, "WithMaxRetries", "between 0 and 20"},
 		{"retry wait", testAPIKey, []mergelink.Option{mergelink.WithRetryWait(time.Second, time.Millisecond)}, "WithRetryWait", "max at least min"},
-		{"user agent", testAPIKey, []mergelink.Option{mergelink.WithUserAgent("a\r\nX-Evil: 1")}, "WithUserAgent", "one line"},
+		{"user agent", testAPIKey, []mergelink.Option{mergelink.WithUserAgent("a\r\nX-Evil: 1")}, "WithUserAgent", "no control characters"},
 		{"callback origin", testAPIKey, []mergelink.Option{mergelink.WithAllowedCallbackOrigins("https://ok.example", "http://myapp.com")}, "WithAllowedCallbackOrigins", "https or a custom scheme"},
 	}
 	for _, tc := range cases {

@@ -24,7 +24,10 @@ func retryable(resp *http.Response, err error) bool {
 		switch {
 		case errors.As(err, &certErr), errors.As(err, &authErr), errors.As(err, &hostErr):
 			return false
-		case strings.Contains(err.Error(), "unsupported protocol scheme"):
+		case strings.Contains(err.Error(), "unsupported protocol scheme"),
+			strings.Contains(err.Error(), "invalid header field"),
+			strings.Contains(err.Error(), "stopped after"): // too many redirects
+			// Sending again would fail the same way.
 			return false
 		}
 		return true

@@ -156,6 +156,17 @@ func TestTransportErrorRetried(t *testing.T) {
 	assert.Equal(t, int32(2), n.Load())
 }
 
+func TestRedirectLoopNotRetried(t *testing.T) {
+	t.Parallel()
+	srv, n := counter(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Path, http.StatusFound)
+	})
+	tr, _ := newTransport(t, Options{MaxRetries: 2})
+	_, err := tr.Do(context.Background(), &Request{Method: "GET", URL: srv.URL + "/loop", Path: "/loop"}, nil)
+	require.ErrorContains(t, err, "stopped after 10 redirects")
+	assert.Equal(t, int32(10), n.Load(), "one attempt of 10 requests, not retried")
+}
+
 func TestConnectionRefusedRetriedThenFails(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
