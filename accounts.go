@@ -190,10 +190,10 @@ type LinkedAccountsParams struct {
 	IncludeDuplicates *bool `url:"include_duplicates,omitempty"`
 	// IntegrationName keeps the accounts of one integration, by its name.
 	IntegrationName string `url:"integration_name,omitempty"`
-	// IsTestAccount, when set, is sent as true or false. Merge documents
-	// that only production accounts are listed without it: set it to true
-	// for test accounts.
-	IsTestAccount *bool `url:"is_test_account,omitempty"`
+	// IsTestAccount lists test accounts only. Merge reads the parameter's
+	// presence, not its value, and lists production accounts only without
+	// it, so it is sent only when true.
+	IsTestAccount bool `url:"is_test_account,omitempty"`
 	// PageSize is the number of accounts per request, 1 to 100; 0 leaves
 	// Merge's default.
 	PageSize int `url:"page_size,omitempty"`

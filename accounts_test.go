@@ -331,7 +331,7 @@ func TestListLinkedAccountsSendsEveryFilter(t *testing.T) {
 	rec := newWireRecorder(t, wireAnswer{200, page("")})
 	mux.Handle("/api/", rec)
 
-	yes, no := true, false
+	no := false
 	p := mergelink.LinkedAccountsParams{
 		PathCategory:            mergelink.CategoryFileStorage,
 		Category:                mergelink.CategoryMarketing,
@@ -344,7 +344,7 @@ func TestListLinkedAccountsSendsEveryFilter(t *testing.T) {
 		IDs:                     []string{"41f11808-5387-4be5-9af2-852a372d61e3", "0bd2c4e6-2f5b-4f3a-8c1d-0e9f8a7b6c5d"},
 		IncludeDuplicates:       &no,
 		IntegrationName:         "BambooHR",
-		IsTestAccount:           &yes,
+		IsTestAccount:           true,
 		PageSize:                100,
 		Status:                  mergelink.LinkedAccountRelinkNeeded,
 	}

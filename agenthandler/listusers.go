@@ -74,7 +74,10 @@ func (c *Client) ListRegisteredUsers(ctx context.Context, p ListRegisteredUsersP
 			yield(RegisteredUser{}, fmt.Errorf("mergelink: Agent Handler base URL: %w", err))
 			return
 		}
-		seen := map[string]bool{}
+		// The first page counts as read, so a next link back to it stops.
+		first := base.JoinPath(path)
+		first.RawQuery = q.Encode()
+		seen := map[string]bool{first.String(): true}
 		for {
 			for _, u := range page.Results {
 				if !yield(u, nil) {

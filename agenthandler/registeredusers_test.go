@@ -323,6 +323,28 @@ func TestListRegisteredUsersRefusesALoop(t *testing.T) {
 	assert.Equal(t, int64(2), f.requests())
 }
 
+func TestListRegisteredUsersRefusesALinkBackToTheFirstPage(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.mux.HandleFunc("GET /api/v1/registered-users/{$}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"count": 2, "next": f.url + "/base/api/v1/registered-users/?origin_user_id=u", "results": []any{userJSON(userID, "u")}})
+	})
+	users := 0
+	var last error
+	for u, err := range f.ah.ListRegisteredUsers(context.Background(), agenthandler.ListRegisteredUsersParams{OriginUserID: "u"}) {
+		if err != nil {
+			last = err
+			continue
+		}
+		assert.Equal(t, userID, u.ID)
+		users++
+	}
+	require.Error(t, last)
+	assert.Contains(t, last.Error(), "already read")
+	assert.Equal(t, 1, users, "the first page's users are yielded once")
+	assert.Equal(t, int64(1), f.requests())
+}
+
 func TestListRegisteredUsersPageError(t *testing.T) {
 	t.Parallel()
 	f := setup(t, mergelink.WithMaxRetries(0))
