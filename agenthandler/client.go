@@ -16,6 +16,7 @@ package agenthandler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mergelink/mergelink/internal/core"
@@ -31,10 +32,16 @@ type Client struct {
 // which is the way to get one.
 func New(s *core.Settings) *Client { return &Client{s: s} }
 
+// errNoSettings is returned by the calls of a Client that New did not make.
+var errNoSettings = errors.New("mergelink: this agenthandler.Client was not set up: get one from mergelink.Client.AgentHandler")
+
 // do sends one request to path (below the Agent Handler base URL, with its
 // trailing slash) plus rawQuery, and decodes a 2xx body into out. It sends
 // nothing when the region has no Agent Handler host.
 func (c *Client) do(ctx context.Context, method, path, rawQuery string, body, out any) (int, error) {
+	if c == nil || c.s == nil {
+		return 0, errNoSettings
+	}
 	if c.s.AgentBaseErr != nil {
 		return 0, fmt.Errorf("mergelink: %s %s: %w", method, path, c.s.AgentBaseErr)
 	}

@@ -2,6 +2,8 @@ package agenthandler
 
 import (
 	"context"
+	"fmt"
+	"github.com/mergelink/mergelink/internal/transport"
 	"net/http"
 	"net/url"
 	"slices"
@@ -72,7 +74,8 @@ type LinkToken struct {
 // allowed callback origins and p.CallbackURL's origin is not one of them
 // (Merge would skip the redirect silently); with an error matching
 // mergelink.ErrNoAgentHandlerHost in a region without an Agent Handler
-// host; and with an *APIError for a non-2xx answer. The call is not
+// host; with an *APIError for a non-2xx answer; and with a *DecodeError
+// for a 2xx answer without link_token or magic_link_url. The call is not
 // idempotent: each one makes a new token.
 func (c *Client) CreateLinkToken(ctx context.Context, registeredUserID string, p LinkTokenParams) (*LinkToken, error) {
 	v := validate.New("LinkTokenParams")
@@ -84,8 +87,15 @@ func (c *Client) CreateLinkToken(ctx context.Context, registeredUserID string, p
 	}
 	var lt LinkToken
 	path := "/registered-users/" + url.PathEscape(registeredUserID) + "/link-token/"
-	if _, err := c.do(ctx, http.MethodPost, path, "", p, &lt); err != nil {
+	status, err := c.do(ctx, http.MethodPost, path, "", p, &lt)
+	if err != nil {
 		return nil, err
+	}
+	for _, f := range [...]struct{ name, value string }{{"link_token", lt.LinkToken}, {"magic_link_url", lt.MagicLinkURL}} {
+		if f.value == "" {
+			return nil, &transport.DecodeError{Method: http.MethodPost, Path: path, StatusCode: status,
+				Err: fmt.Errorf("the response has no %s", f.name)}
+		}
 	}
 	return &lt, nil
 }

@@ -187,6 +187,30 @@ func TestCreateLinkTokenErrors(t *testing.T) {
 	assert.Equal(t, 3, calls2)
 }
 
+func TestCreateLinkTokenRefusesAnAnswerWithoutALink(t *testing.T) {
+	t.Parallel()
+	for _, body := range []map[string]string{{}, {"link_token": "lt"}, {"magic_link_url": "https://ah.example/link"}} {
+		f := setup(t)
+		f.mux.HandleFunc("POST /api/v1/registered-users/{id}/link-token/{$}", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusCreated, body)
+		})
+		lt, err := f.ah.CreateLinkToken(context.Background(), userID, agenthandler.LinkTokenParams{Connector: "linear"})
+		assert.Nil(t, lt)
+		var de *mergelink.DecodeError
+		require.ErrorAs(t, err, &de, "answer %v", body)
+		assert.Equal(t, http.StatusCreated, de.StatusCode)
+		assert.Contains(t, err.Error(), "the response has no ")
+	}
+}
+
+func TestClientNotFromAgentHandler(t *testing.T) {
+	t.Parallel()
+	for _, c := range []*agenthandler.Client{nil, {}, agenthandler.New(nil)} {
+		_, err := c.CreateLinkToken(context.Background(), userID, agenthandler.LinkTokenParams{Connector: "linear"})
+		require.ErrorContains(t, err, "mergelink.Client.AgentHandler")
+	}
+}
+
 // In APAC, where Merge publishes no Agent Handler host, every call fails
 // with ErrNoAgentHandlerHost and nothing goes out.
 func TestNoAgentHandlerHostInAPAC(t *testing.T) {
