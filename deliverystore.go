@@ -81,7 +81,8 @@ type MemoryDeliveryStoreOptions struct {
 // default: it remembers processed deliveries in memory, in one process,
 // for a TTL and up to a number of entries. A copy that arrives while
 // another is being processed waits for it: it is then done (when the first
-// succeeded) or claimed (when the first failed).
+// succeeded) or claimed (when the first failed). Make one with
+// NewMemoryDeliveryStore: the zero value is not ready for use.
 type MemoryDeliveryStore struct {
 	ttl time.Duration
 	max int

@@ -137,6 +137,23 @@ func TestMemoryDeliveryStoreBoundsEntriesOldestFirst(t *testing.T) {
 	assert.True(t, inFlight(s, "in-flight"), "a claim in progress is never evicted")
 }
 
+// waitSignal is a context that closes waiting when Done is first asked
+// for, which Begin does only when it waits.
+type waitSignal struct {
+	context.Context
+	once    sync.Once
+	waiting chan struct{}
+}
+
+func newWaitSignal() *waitSignal {
+	return &waitSignal{Context: context.Background(), waiting: make(chan struct{})}
+}
+
+func (c *waitSignal) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.waiting) })
+	return c.Context.Done()
+}
+
 // A copy that arrives while another is processed waits for it: it is done
 // when the first succeeded, and becomes the owner when the first failed.
 func TestMemoryDeliveryStoreSecondCopyWaits(t *testing.T) {
@@ -144,12 +161,18 @@ func TestMemoryDeliveryStoreSecondCopyWaits(t *testing.T) {
 	for _, firstSucceeds := range []bool{true, false} {
 		s := newStore(t, mergelink.MemoryDeliveryStoreOptions{})
 		require.Equal(t, mergelink.DeliveryNew, begin(t, s, "k"))
-		got := make(chan mergelink.DeliveryState)
+		got := make(chan mergelink.DeliveryState, 1)
+		ctx := newWaitSignal()
 		go func() {
-			state, err := s.Begin(context.Background(), "k")
+			state, err := s.Begin(ctx, "k")
 			assert.NoError(t, err)
 			got <- state
 		}()
+		select {
+		case <-ctx.waiting: // the second copy waits on its context
+		case state := <-got:
+			t.Fatalf("the second copy did not wait for the first: got %v at once", state)
+		}
 		s.Done("k", firstSucceeds)
 		if firstSucceeds {
 			assert.Equal(t, mergelink.DeliveryDone, <-got)

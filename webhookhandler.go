@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 
 	"github.com/mergelink/mergelink/internal/secret"
 	"github.com/mergelink/mergelink/internal/validate"
@@ -70,8 +71,17 @@ func WithMaxBodyBytes(n int64) WebhookOption {
 // such as a store shared by every instance of a service. nil turns
 // duplicate detection off: every delivery, retries included, then reaches
 // the function. The default is a MemoryDeliveryStore with default options.
+// A nil pointer of a store type is not nil: NewWebhookHandler refuses it.
 func WithDuplicateStore(s DeliveryStore) WebhookOption {
-	return func(o *webhookOptions) { o.store, o.noStore = s, s == nil }
+	return func(o *webhookOptions) {
+		if s != nil {
+			if v := reflect.ValueOf(s); v.Kind() == reflect.Pointer && v.IsNil() {
+				o.check.Add("WithDuplicateStore", "got a nil "+v.Type().String()+": pass a store, or nil itself to turn duplicate detection off", "")
+				return
+			}
+		}
+		o.store, o.noStore = s, s == nil
+	}
 }
 
 // WithWebhookLogger makes the handler log refused requests at warn level

@@ -184,11 +184,14 @@ func TestNewWebhookHandlerErrors(t *testing.T) {
 		assert.ErrorIs(t, err, mergelink.ErrNoWebhookKey)
 		assert.Nil(t, h)
 	}
-	_, err := mergelink.NewWebhookHandler(nil, []string{testWebhookKey}, mergelink.WithMaxBodyBytes(0))
+	var nilStore *mergelink.MemoryDeliveryStore
+	_, err := mergelink.NewWebhookHandler(nil, []string{testWebhookKey}, mergelink.WithMaxBodyBytes(0), mergelink.WithDuplicateStore(nilStore))
 	var verr *mergelink.ValidationError
 	require.ErrorAs(t, err, &verr)
 	assert.True(t, verr.Has("fn"))
 	assert.True(t, verr.Has("WithMaxBodyBytes"))
+	assert.True(t, verr.Has("WithDuplicateStore"))
+	assert.Contains(t, err.Error(), "nil *mergelink.MemoryDeliveryStore")
 	assert.NotContains(t, err.Error(), testWebhookKey)
 }
 
