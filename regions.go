@@ -34,9 +34,13 @@ var regionHosts = map[Region][2]string{
 func ParseRegion(s string) (Region, error) {
 	r := Region(strings.ToLower(strings.TrimSpace(s)))
 	if _, ok := regionHosts[r]; !ok {
-		return "", fmt.Errorf("mergelink: unknown region %q: use us, eu or apac", s)
+		return "", unknownRegion(s)
 	}
 	return r, nil
+}
+
+func unknownRegion(name string) error {
+	return fmt.Errorf("mergelink: unknown region %q: use us, eu or apac", name)
 }
 
 // BaseURL returns the region's Unified API base URL, or "" for an unknown
@@ -50,7 +54,7 @@ func (r Region) AgentHandlerBaseURL() (string, error) {
 		return u, nil
 	}
 	if _, ok := regionHosts[r]; !ok {
-		return "", fmt.Errorf("mergelink: unknown region %q: use us, eu or apac", string(r))
+		return "", unknownRegion(string(r))
 	}
 	return "", ErrNoAgentHandlerHost
 }

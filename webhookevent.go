@@ -347,7 +347,7 @@ func (ev WebhookEvent) LogValue() slog.Value {
 		slog.Int("data_bytes", len(ev.Data)),
 	}
 	if ev.accountToken != "" {
-		attrs = append(attrs, slog.String("account_token", "[hidden]"))
+		attrs = append(attrs, slog.String("account_token", hidden))
 	}
 	return slog.GroupValue(attrs...)
 }
