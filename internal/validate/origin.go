@@ -93,6 +93,11 @@ func origin(raw string) (string, error) {
 		return "", errors.New("must not carry user info")
 	}
 	if strings.Contains(host, ":") {
+		// Only an IPv6 address has colons in its host; Go before 1.26
+		// parses other such hosts, which later versions refuse.
+		if net.ParseIP(host) == nil {
+			return "", errors.New("must have a valid host, such as myapp.com")
+		}
 		host = "[" + host + "]"
 	}
 	if port != "" {
