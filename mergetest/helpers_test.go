@@ -108,6 +108,13 @@ type receiver struct {
 
 func newReceiver(t *testing.T, failFirst int) *receiver {
 	t.Helper()
+	return newFailingReceiver(t, failFirst, http.StatusInternalServerError)
+}
+
+// newFailingReceiver is newReceiver answering status, rather than 500, to
+// the first failFirst requests.
+func newFailingReceiver(t *testing.T, failFirst, status int) *receiver {
+	t.Helper()
 	rc := &receiver{got: make(chan hook, 64), failLeft: failFirst}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -123,7 +130,7 @@ func newReceiver(t *testing.T, failFirst int) *receiver {
 		rc.mu.Unlock()
 		rc.got <- hook{body: body, signature: r.Header.Get("X-Merge-Webhook-Signature"), event: p.Hook.Event}
 		if fail {
-			http.Error(w, "try again", http.StatusInternalServerError)
+			http.Error(w, "refused", status)
 		}
 	}))
 	t.Cleanup(rc.Close)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -160,6 +161,60 @@ func TestWebhookGivesUp(t *testing.T) {
 		assert.ErrorContains(t, d.Err, "500")
 	}
 	assert.Len(t, rc.got, 2*mergetest.DeliveryAttempts)
+}
+
+func TestWebhookRetriedOnlyAfterTransientAnswers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status   int
+		attempts int // for the first delivery, whose first answer is status
+	}{
+		{http.StatusInternalServerError, 2},
+		{http.StatusBadGateway, 2},
+		{http.StatusRequestTimeout, 2},
+		{http.StatusTooManyRequests, 2},
+		{http.StatusUnauthorized, 1},
+		{http.StatusBadRequest, 1},
+		{http.StatusNotFound, 1},
+		{http.StatusGone, 1},
+	} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			t.Parallel()
+			rc := newFailingReceiver(t, 1, tc.status)
+			srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+			_, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+			require.NoError(t, err)
+			ds, err := srv.WaitForDeliveries(waitCtx(t), 2)
+			require.NoError(t, err)
+			assert.Equal(t, tc.attempts, ds[0].Attempts, "attempts after a first answer of %d", tc.status)
+			if tc.attempts == 1 {
+				assert.Equal(t, tc.status, ds[0].StatusCode)
+				assert.ErrorContains(t, ds[0].Err, fmt.Sprint(tc.status), "a final 4xx is reported")
+			} else {
+				assert.Equal(t, http.StatusOK, ds[0].StatusCode)
+				assert.NoError(t, ds[0].Err)
+			}
+			assert.Equal(t, 1, ds[1].Attempts)
+			assert.NoError(t, ds[1].Err, "the next event is still delivered")
+			assert.Len(t, rc.got, tc.attempts+1, "requests the receiver saw")
+		})
+	}
+}
+
+func TestWebhookRefusedIsNotRetried(t *testing.T) {
+	t.Parallel()
+	rc := newFailingReceiver(t, 1000, http.StatusUnauthorized)
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+	_, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2)
+	require.NoError(t, err)
+	for _, d := range ds {
+		assert.Equal(t, 1, d.Attempts, d.Event)
+		assert.Equal(t, http.StatusUnauthorized, d.StatusCode)
+		assert.ErrorContains(t, d.Err, "401")
+	}
+	assert.Len(t, rc.got, 2, "one request per event")
 }
 
 func TestWebhookTransportErrorRetried(t *testing.T) {
