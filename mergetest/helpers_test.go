@@ -81,10 +81,15 @@ func linkBody(t *testing.T, extra map[string]any) string {
 	return string(data)
 }
 
-// newLinkToken creates a link token and returns it.
+// newLinkToken creates a link token and returns it, posting to the path of
+// the first of the body's categories, as Merge requires.
 func newLinkToken(t *testing.T, srv *mergetest.Server, extra map[string]any) string {
 	t.Helper()
-	a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, extra))
+	category := "ats"
+	if cats, ok := extra["categories"].([]string); ok && len(cats) > 0 {
+		category = cats[0]
+	}
+	a := send(t, srv, "POST", "/api/"+category+"/v1/link-token", linkBody(t, extra))
 	require.Equal(t, http.StatusCreated, a.status, "body: %s", a.body)
 	return a.json(t)["link_token"].(string)
 }
