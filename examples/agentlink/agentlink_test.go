@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +63,8 @@ func TestLinkThroughMergetest(t *testing.T) {
 	app := httptest.NewServer(cb.handler())
 	t.Cleanup(app.Close)
 
-	callbackURL := app.URL + callbackPath + "user-1234"
+	callbackURL := callbackURL(strconv.Itoa(app.Listener.Addr().(*net.TCPAddr).Port), "user-1234")
+	require.True(t, strings.HasPrefix(callbackURL, "http://localhost:"), callbackURL)
 	magic, err := startLink(context.Background(), c,
 		agenthandler.RegisteredUserParams{OriginUserID: "user-1234", OriginUserName: "Yash"},
 		agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: callbackURL}, cb)
@@ -173,6 +177,7 @@ func TestRun(t *testing.T) {
 		out = append(out, l)
 	}
 	assert.Contains(t, strings.Join(out, "\n"), "(state verified): linear is connected for Yash")
+	assert.Contains(t, strings.Join(out, "\n"), "comes back to http://localhost:", "plain http callbacks are http://localhost:PORT")
 	assert.Empty(t, stderr.String())
 }
 
@@ -187,8 +192,14 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"missing API key", false, []string{"-user-id", "u1", "-user-name", "Yash", "-connector", "linear"}, []string{"MERGE_API_KEY is not set"}},
 		{"invalid input", true, []string{"-user-id", "u1", "-connector", "Not A Slug"},
 			[]string{"nothing was sent", "\n  -user-name: required\n", "\n  -connector: must be a slug"}},
-		{"non-loopback callback", true, []string{"-user-id", "u1", "-user-name", "Yash", "-connector", "linear", "-addr", "0.0.0.0:0"},
-			[]string{"\n  -addr: must use https"}},
+		{"invalid user id", true, []string{"-user-id", "", "-user-name", "Yash", "-connector", "linear"},
+			[]string{"nothing was sent", "\n  -user-id: required\n"}},
+		// 192.0.2.1 (TEST-NET) is on no interface here: were it listened on
+		// before the check, run would fail with exit status 1.
+		{"non-loopback address", true, []string{"-user-id", "u1", "-user-name", "Yash", "-connector", "linear", "-addr", "192.0.2.1:0"},
+			[]string{`-addr: "192.0.2.1:0" is not a loopback address`}},
+		{"no port", true, []string{"-user-id", "u1", "-user-name", "Yash", "-connector", "linear", "-addr", "127.0.0.1"},
+			[]string{"-addr: want a loopback host and a port"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -199,8 +210,13 @@ func TestRunRefusesBadInput(t *testing.T) {
 			}
 			var stdout, stderr strings.Builder
 			args := tc.args
-			if !strings.Contains(strings.Join(args, " "), "-addr") {
-				args = append(args, "-addr", "127.0.0.1:0")
+			if !slices.Contains(args, "-addr") {
+				// A port in use: the input must be refused before run
+				// tries to listen, or it fails with exit status 1.
+				busy, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				t.Cleanup(func() { busy.Close() })
+				args = append(args, "-addr", busy.Addr().String())
 			}
 			code := run(context.Background(), args, envWithKey(key), &stdout, &stderr, srv.ClientOptions()...)
 			assert.Equal(t, 2, code)
@@ -210,5 +226,18 @@ func TestRunRefusesBadInput(t *testing.T) {
 			assert.Empty(t, stdout.String())
 			assert.Empty(t, srv.Requests(), "nothing may be sent")
 		})
+	}
+}
+
+func TestLoopbackPort(t *testing.T) {
+	t.Parallel()
+	for addr, port := range map[string]string{"127.0.0.1:8081": "8081", "[::1]:0": "0", "localhost:8081": "8081", "127.0.0.2:9": "9"} {
+		got, err := loopbackPort(addr)
+		assert.NoError(t, err, addr)
+		assert.Equal(t, port, got, addr)
+	}
+	for _, addr := range []string{":8081", "0.0.0.0:8081", "[::]:8081", "192.168.1.2:8081", "example.com:8081", "127.0.0.1", ""} {
+		_, err := loopbackPort(addr)
+		assert.Error(t, err, addr)
 	}
 }
