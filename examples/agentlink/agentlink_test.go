@@ -241,3 +241,14 @@ func TestLoopbackPort(t *testing.T) {
 		assert.Error(t, err, addr)
 	}
 }
+
+func TestHelpNamesTheEnvironment(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr strings.Builder
+	code := run(context.Background(), []string{"-h"}, envWithKey(""), &stdout, &stderr)
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stderr.String(), "usage: agentlink")
+	assert.Contains(t, stderr.String(), "MERGE_API_KEY", "-h says where the API key comes from")
+	assert.Contains(t, stderr.String(), "-connector")
+	assert.Empty(t, stdout.String())
+}

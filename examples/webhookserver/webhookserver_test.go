@@ -197,3 +197,13 @@ func TestRunWithoutKeys(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, logs.String(), "MERGE_WEBHOOK_KEYS is not set")
 }
+
+func TestHelpNamesTheEnvironment(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	code := run(context.Background(), []string{"-h"}, func(string) string { return "" }, &logs)
+	assert.Equal(t, 0, code)
+	assert.Contains(t, logs.String(), "usage: webhookserver")
+	assert.Contains(t, logs.String(), "MERGE_WEBHOOK_KEYS", "-h says where the keys come from")
+	assert.Contains(t, logs.String(), "-addr")
+}
