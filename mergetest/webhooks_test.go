@@ -7,9 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,16 +220,33 @@ func TestWebhookRefusedIsNotRetried(t *testing.T) {
 
 func TestWebhookTransportErrorRetried(t *testing.T) {
 	t.Parallel()
-	dead := httptest.NewServer(nil)
-	dead.Close()
-	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(dead.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
-	_, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	// A receiver that hangs up on every connection, kept listening for the
+	// whole test so that no other test can take its port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	ds, err := srv.WaitForDeliveries(waitCtx(t), 1)
+	t.Cleanup(func() { ln.Close() })
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			c.Close()
+		}
+	}()
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook("http://"+ln.Addr().String()+"/hook", webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+	_, err = srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
 	require.NoError(t, err)
-	assert.Equal(t, mergetest.DeliveryAttempts, ds[0].Attempts)
-	assert.Equal(t, 0, ds[0].StatusCode)
-	assert.Error(t, ds[0].Err)
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2)
+	require.NoError(t, err)
+	for _, d := range ds {
+		assert.Equal(t, mergetest.DeliveryAttempts, d.Attempts, d.Event)
+		assert.Equal(t, 0, d.StatusCode)
+		assert.Error(t, d.Err)
+	}
+	assert.EqualValues(t, 2*mergetest.DeliveryAttempts, conns.Load(), "each attempt reached the receiver")
 }
 
 func TestWebhookOrderPerAccountUnderConcurrency(t *testing.T) {
