@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,13 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/agenthandler"
+	"github.com/mergelink/mergelink/examples/internal/clitest"
 	"github.com/mergelink/mergelink/mergetest"
 )
 
@@ -137,38 +136,22 @@ func envWithKey(key string) func(string) string {
 func TestRun(t *testing.T) {
 	t.Parallel()
 	srv := mergetest.NewTestServer(t)
-	pr, pw := io.Pipe()
 	var stderr strings.Builder
-	exited := make(chan int, 1)
-	go func() {
-		exited <- run(context.Background(), []string{"-addr", "127.0.0.1:0", "-user-id", "user-1234", "-user-name", "Yash", "-connector", "linear"},
-			envWithKey(srv.APIKey()), pw, &stderr, srv.ClientOptions()...)
-		pw.Close()
-	}()
-	lines := make(chan string, 100)
-	go func() {
-		defer close(lines)
-		for sc := bufio.NewScanner(pr); sc.Scan(); {
-			lines <- sc.Text()
-		}
-	}()
+	out := clitest.Start(func(stdout io.Writer) int {
+		return run(context.Background(), []string{"-addr", "127.0.0.1:0", "-user-id", "user-1234", "-user-name", "Yash", "-connector", "linear"},
+			envWithKey(srv.APIKey()), stdout, &stderr, srv.ClientOptions()...)
+	})
 
-	var out []string
 	var magic string
 	for magic == "" {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				// The output ends after run returns: stderr is no
-				// longer written, so it may be read.
-				t.Fatalf("run ended early: %s\n%s", out, stderr.String())
-			}
-			out = append(out, l)
-			if rest, ok := strings.CutPrefix(l, magicLinkLine); ok {
-				magic = rest
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no magic link printed: %s", out)
+		l, ok := out.Next(t)
+		if !ok {
+			// The output ends after run returns: stderr is no longer
+			// written, so it may be read.
+			t.Fatalf("run ended early: %s\n%s", out, stderr.String())
+		}
+		if rest, found := strings.CutPrefix(l, magicLinkLine); found {
+			magic = rest
 		}
 	}
 	redirect, err := srv.CompleteAgentLink(magic)
@@ -176,13 +159,10 @@ func TestRun(t *testing.T) {
 	status, body := get(t, redirect)
 	assert.Equal(t, http.StatusOK, status, body)
 
-	code := <-exited // run has returned: stderr may be read from here on
+	code, lines := out.Wait(t) // run has returned: stderr may be read from here on
 	assert.Equal(t, 0, code, stderr.String())
-	for l := range lines {
-		out = append(out, l)
-	}
-	assert.Contains(t, strings.Join(out, "\n"), "(state verified): linear is connected for Yash")
-	assert.Contains(t, strings.Join(out, "\n"), "comes back to http://localhost:", "plain http callbacks are http://localhost:PORT")
+	assert.Contains(t, strings.Join(lines, "\n"), "(state verified): linear is connected for Yash")
+	assert.Contains(t, strings.Join(lines, "\n"), "comes back to http://localhost:", "plain http callbacks are http://localhost:PORT")
 	assert.Empty(t, stderr.String())
 }
 
