@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"html"
 	"image/png"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -171,14 +173,17 @@ func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 	})
 	cb := httptest.NewServer(mux)
 	t.Cleanup(cb.Close)
-	callbackURL := cb.URL + "/callback"
+	// Plain http callback origins are http://localhost:PORT (WIRE.md); the
+	// server listens on 127.0.0.1.
+	origin := "http://localhost:" + strconv.Itoa(cb.Listener.Addr().(*net.TCPAddr).Port)
+	callbackURL := origin + "/callback"
 
 	srv := mergetest.NewTestServer(t)
-	opts := append(srv.ClientOptions(), mergelink.WithAllowedCallbackOrigins(cb.URL))
+	opts := append(srv.ClientOptions(), mergelink.WithAllowedCallbackOrigins(origin))
 	c, err := mergelink.NewClient(srv.APIKey(), opts...)
 	require.NoError(t, err)
 	ah := c.AgentHandler()
-	require.NoError(t, ah.RegisterCallbackOrigin(ctx, cb.URL))
+	require.NoError(t, ah.RegisterCallbackOrigin(ctx, origin))
 	user, _, err := ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{
 		OriginUserID:   "e2e-agent-user",
 		OriginUserName: "E2E User",

@@ -2,6 +2,7 @@ package mergetest_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,15 +32,25 @@ func (a answer) json(t *testing.T) map[string]any {
 
 // send makes a request to srv with its API key, plain net/http, and reads
 // the answer. Headers come as name, value pairs; an empty key replaces the
-// Authorization header's.
+// Authorization header's. It stops the test when the request fails, so it
+// runs on the test's goroutine only; elsewhere use do.
 func send(t *testing.T, srv *mergetest.Server, method, path, body string, headers ...string) answer {
 	t.Helper()
+	a, err := do(srv, method, path, body, headers...)
+	require.NoError(t, err)
+	return a
+}
+
+// do is send returning its error, for goroutines other than the test's.
+func do(srv *mergetest.Server, method, path, body string, headers ...string) (answer, error) {
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, srv.URL()+path, r)
-	require.NoError(t, err)
+	if err != nil {
+		return answer{}, err
+	}
 	req.Header.Set("Authorization", "Bearer "+srv.APIKey())
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -52,11 +63,33 @@ func send(t *testing.T, srv *mergetest.Server, method, path, body string, header
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
+	if err != nil {
+		return answer{}, err
+	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return answer{resp.StatusCode, resp.Header, data}
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{resp.StatusCode, resp.Header, data}, nil
+}
+
+// expectCall sends a request with do, checks that the answer has status
+// and decodes its body into v unless v is nil. It returns what went wrong,
+// for goroutines other than the test's.
+func expectCall(srv *mergetest.Server, method, path, body string, status int, v any) error {
+	a, err := do(srv, method, path, body)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	case a.status != status:
+		return fmt.Errorf("%s %s answered %d, want %d: %s", method, path, a.status, status, a.body)
+	case v != nil:
+		if err := json.Unmarshal(a.body, v); err != nil {
+			return fmt.Errorf("%s %s: decoding %s: %w", method, path, a.body, err)
+		}
+	}
+	return nil
 }
 
 // linkBody is a valid link-token body; extra fields are merged in, and a
@@ -81,10 +114,15 @@ func linkBody(t *testing.T, extra map[string]any) string {
 	return string(data)
 }
 
-// newLinkToken creates a link token and returns it.
+// newLinkToken creates a link token and returns it, posting to the path of
+// the first of the body's categories, as Merge requires.
 func newLinkToken(t *testing.T, srv *mergetest.Server, extra map[string]any) string {
 	t.Helper()
-	a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, extra))
+	category := "ats"
+	if cats, ok := extra["categories"].([]string); ok && len(cats) > 0 {
+		category = cats[0]
+	}
+	a := send(t, srv, "POST", "/api/"+category+"/v1/link-token", linkBody(t, extra))
 	require.Equal(t, http.StatusCreated, a.status, "body: %s", a.body)
 	return a.json(t)["link_token"].(string)
 }
@@ -108,6 +146,13 @@ type receiver struct {
 
 func newReceiver(t *testing.T, failFirst int) *receiver {
 	t.Helper()
+	return newFailingReceiver(t, failFirst, http.StatusInternalServerError)
+}
+
+// newFailingReceiver is newReceiver answering status, rather than 500, to
+// the first failFirst requests.
+func newFailingReceiver(t *testing.T, failFirst, status int) *receiver {
+	t.Helper()
 	rc := &receiver{got: make(chan hook, 64), failLeft: failFirst}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -123,7 +168,7 @@ func newReceiver(t *testing.T, failFirst int) *receiver {
 		rc.mu.Unlock()
 		rc.got <- hook{body: body, signature: r.Header.Get("X-Merge-Webhook-Signature"), event: p.Hook.Event}
 		if fail {
-			http.Error(w, "try again", http.StatusInternalServerError)
+			http.Error(w, "refused", status)
 		}
 	}))
 	t.Cleanup(rc.Close)

@@ -8,7 +8,8 @@
 // origins. Its Magic Link URLs point at hosted pages of its own, where a
 // browser (or CompleteLink and CompleteAgentLink from Go) plays the end user:
 // completing a link creates a Linked Account and delivers signed webhooks to
-// the configured URL, retrying failed deliveries as Merge does; completing an
+// the configured URL, retrying deliveries that fail with a timeout or 5xx as
+// Merge does (and 408 and 429), but not other 4xx; completing an
 // Agent Handler link redirects to the callback URL with status and state.
 //
 // A Server keeps all its state to itself, so parallel tests each start their

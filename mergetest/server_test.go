@@ -146,39 +146,73 @@ func TestBadOptions(t *testing.T) {
 }
 
 // TestConcurrentUse runs every kind of call at once; -race checks the
-// locking.
+// locking. The goroutines report failures as errors, checked on the test's
+// goroutine, since require may not stop a test from elsewhere.
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, 0)
 	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey))
 	addOrigin(t, srv, "https://myapp.com")
 	const n = 8
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
+		body := linkBody(t, map[string]any{"end_user_origin_id": fmt.Sprint("c", i%3)})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tok := newLinkToken(t, srv, map[string]any{"end_user_origin_id": fmt.Sprint("c", i%3)})
-			la, err := srv.CompleteLink(tok, "greenhouse")
-			if !assert.NoError(t, err) {
-				return
-			}
-			assert.Equal(t, http.StatusOK, send(t, srv, "GET", "/api/ats/v1/account-token/"+la.PublicToken, "").status)
-			send(t, srv, "GET", "/api/ats/v1/linked-accounts?page_size=2", "")
-			u := createUser(t, srv, fmt.Sprint("u", i))
-			tok, _ = agentLink(t, srv, u.ID, `{"connector":"linear","callback_url":"https://myapp.com/cb","state":"s"}`)
-			to, err := srv.CompleteAgentLink(tok)
-			assert.NoError(t, err)
-			assert.Contains(t, to, "state=s")
-			srv.Requests()
-			srv.LinkedAccounts()
-			srv.Deliveries()
+			errs[i] = concurrentJourney(srv, body, fmt.Sprint("u", i))
 		}()
 	}
 	wg.Wait()
+	for i, err := range errs {
+		assert.NoError(t, err, "journey %d", i)
+	}
 	ds, err := srv.WaitForDeliveries(waitCtx(t), 2*n)
 	require.NoError(t, err)
 	assert.Len(t, ds, 2*n)
 	assert.Len(t, srv.LinkedAccounts(), 3, "relinks by origin id")
 	assert.Len(t, srv.Requests(), 1+5*n)
+}
+
+// concurrentJourney is one goroutine's work in TestConcurrentUse: a link
+// with linkBody completed and its account token exchanged, the accounts
+// listed, and an Agent Handler link for a new registered user completed,
+// with the server's accessors read in between. It returns the first thing
+// that went wrong.
+func concurrentJourney(srv *mergetest.Server, linkBody, userID string) error {
+	var lt struct {
+		LinkToken string `json:"link_token"`
+	}
+	if err := expectCall(srv, "POST", "/api/ats/v1/link-token", linkBody, http.StatusCreated, &lt); err != nil {
+		return err
+	}
+	la, err := srv.CompleteLink(lt.LinkToken, "greenhouse")
+	if err != nil {
+		return err
+	}
+	if err := expectCall(srv, "GET", "/api/ats/v1/account-token/"+la.PublicToken, "", http.StatusOK, nil); err != nil {
+		return err
+	}
+	if err := expectCall(srv, "GET", "/api/ats/v1/linked-accounts?page_size=2", "", http.StatusOK, nil); err != nil {
+		return err
+	}
+	srv.Requests()
+	var u struct{ ID string }
+	if err := expectCall(srv, "POST", ah+"/registered-users/", fmt.Sprintf(`{"origin_user_id":%q,"origin_user_name":"Yash"}`, userID), http.StatusCreated, &u); err != nil {
+		return err
+	}
+	srv.LinkedAccounts()
+	if err := expectCall(srv, "POST", ah+"/registered-users/"+u.ID+"/link-token/", `{"connector":"linear","callback_url":"https://myapp.com/cb","state":"s"}`, http.StatusCreated, &lt); err != nil {
+		return err
+	}
+	to, err := srv.CompleteAgentLink(lt.LinkToken)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(to, "state=s") {
+		return fmt.Errorf("the agent link redirects to %q, without the state", to)
+	}
+	srv.Deliveries()
+	return nil
 }

@@ -155,8 +155,9 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-// validate checks q as Merge does.
-func (q *linkTokenRequest) validate(c *checker) {
+// validate checks q, posted to the link-token path of pathCategory, as
+// Merge does. The path's category must be the first of the body's.
+func (q *linkTokenRequest) validate(c *checker, pathCategory string) {
 	c.text("/end_user_email_address", q.email)
 	c.text("/end_user_organization_name", q.org)
 	c.text("/end_user_origin_id", q.originID)
@@ -165,6 +166,10 @@ func (q *linkTokenRequest) validate(c *checker) {
 	}
 	for i, cat := range q.categories {
 		c.oneOf(fmt.Sprintf("/categories/%d", i), &cat, categories...)
+	}
+	if len(q.categories) > 0 && isCategory(q.categories[0]) && q.categories[0] != pathCategory {
+		c.invalid("/categories", fmt.Sprintf("The first category must be the path's, %q, not %q: post to /%s/v1/link-token.",
+			pathCategory, q.categories[0], q.categories[0]))
 	}
 	if slug := deref(q.integration); slug != "" {
 		if !validate.IsSlug(slug) {
@@ -239,7 +244,7 @@ func (s *Server) createLinkToken(r *http.Request, body []byte) reply {
 	var c checker
 	decodeFields(body, q.fields(), &c)
 	if len(c.problems) == 0 {
-		q.validate(&c)
+		q.validate(&c, r.PathValue("category"))
 	}
 	if len(c.problems) > 0 {
 		return problems(c.problems...)

@@ -69,6 +69,7 @@ func TestLinkTokenValidation(t *testing.T) {
 		{"no categories", map[string]any{"categories": []string{}}, "/categories", "MISSING_REQUIRED_FIELD"},
 		{"unknown category", map[string]any{"categories": []string{"ats", "payroll"}}, "/categories/1", "INVALID_FIELD"},
 		{"categories not a list", map[string]any{"categories": "ats"}, "/categories", "INVALID_FIELD"},
+		{"first category not the path's", map[string]any{"categories": []string{"hris", "ats"}}, "/categories", "INVALID_FIELD"},
 		{"integration not a slug", map[string]any{"integration": "Green House"}, "/integration", "INVALID_FIELD"},
 		{"integration outside categories", map[string]any{"integration": "bamboohr"}, "/integration", "INVALID_FIELD"},
 		{"expiry below 30", map[string]any{"link_expiry_mins": 29}, "/link_expiry_mins", "INVALID_FIELD"},
@@ -110,6 +111,29 @@ func TestLinkTokenValidation(t *testing.T) {
 			assert.NotNil(t, body.Warnings)
 		})
 	}
+}
+
+func TestLinkTokenPathCategoryIsTheFirst(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	a := send(t, srv, "POST", "/api/hris/v1/link-token", linkBody(t, map[string]any{"categories": []string{"ats"}}))
+	require.Equal(t, http.StatusBadRequest, a.status, "%s", a.body)
+	var body struct {
+		Errors []struct {
+			ProblemType string `json:"problem_type"`
+			Detail      string
+			Source      struct{ Pointer string }
+		}
+	}
+	require.NoError(t, json.Unmarshal(a.body, &body))
+	require.Len(t, body.Errors, 1, "%s", a.body)
+	assert.Equal(t, "/categories", body.Errors[0].Source.Pointer)
+	assert.Equal(t, "INVALID_FIELD", body.Errors[0].ProblemType)
+	assert.Contains(t, body.Errors[0].Detail, `"hris"`)
+	assert.Contains(t, body.Errors[0].Detail, "/ats/v1/link-token", "it says where to post instead")
+
+	a = send(t, srv, "POST", "/api/hris/v1/link-token", linkBody(t, map[string]any{"categories": []string{"hris", "ats"}}))
+	assert.Equal(t, http.StatusCreated, a.status, "later categories may differ: %s", a.body)
 }
 
 func TestLinkTokenValidationReportsEveryProblem(t *testing.T) {

@@ -17,7 +17,9 @@ import (
 
 // DeliveryAttempts is how many times the server sends a webhook before
 // giving up: the first try and three retries, each after twice the wait of
-// the one before (WithWebhookRetryWait).
+// the one before (WithWebhookRetryWait). Only a transport error, a timeout,
+// 408, 429 or a 5xx answer is retried; any other non-2xx answer, such as
+// 401, ends the delivery after that attempt.
 const DeliveryAttempts = 4
 
 // Delivery is a webhook the server has finished delivering, or has given up
@@ -172,8 +174,8 @@ func (d *deliverer) run(accountID string) {
 	}
 }
 
-// send posts one delivery, retrying with backoff on a transport error or a
-// non-2xx answer, as Merge does.
+// send posts one delivery, retrying with backoff as Merge does after a
+// transient failure (see retryable); any other answer is final.
 func (d *deliverer) send(dl *Delivery) {
 	wait := d.wait
 	for dl.Attempts < DeliveryAttempts {
@@ -183,10 +185,19 @@ func (d *deliverer) send(dl *Delivery) {
 		}
 		dl.Attempts++
 		dl.StatusCode, dl.Err = d.post(dl.Payload)
-		if dl.Err == nil {
+		if dl.Err == nil || !retryable(dl.StatusCode) {
 			return
 		}
 	}
+}
+
+// retryable reports whether a failed attempt that got status (0 for no
+// answer: a transport error or a timeout) is worth sending again: Merge
+// retries after timeouts and 5xx, and 408 and 429 are transient too. Any
+// other 4xx, such as 401 from a receiver that refused the signature, would
+// only be refused again.
+func retryable(status int) bool {
+	return status == 0 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 }
 
 // post sends a signed payload once.

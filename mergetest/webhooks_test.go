@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http/httptest"
+	"net"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,18 +164,89 @@ func TestWebhookGivesUp(t *testing.T) {
 	assert.Len(t, rc.got, 2*mergetest.DeliveryAttempts)
 }
 
-func TestWebhookTransportErrorRetried(t *testing.T) {
+func TestWebhookRetriedOnlyAfterTransientAnswers(t *testing.T) {
 	t.Parallel()
-	dead := httptest.NewServer(nil)
-	dead.Close()
-	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(dead.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+	for _, tc := range []struct {
+		status   int
+		attempts int // for the first delivery, whose first answer is status
+	}{
+		{http.StatusInternalServerError, 2},
+		{http.StatusBadGateway, 2},
+		{http.StatusRequestTimeout, 2},
+		{http.StatusTooManyRequests, 2},
+		{http.StatusUnauthorized, 1},
+		{http.StatusBadRequest, 1},
+		{http.StatusNotFound, 1},
+		{http.StatusGone, 1},
+	} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			t.Parallel()
+			rc := newFailingReceiver(t, 1, tc.status)
+			srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+			_, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+			require.NoError(t, err)
+			ds, err := srv.WaitForDeliveries(waitCtx(t), 2)
+			require.NoError(t, err)
+			assert.Equal(t, tc.attempts, ds[0].Attempts, "attempts after a first answer of %d", tc.status)
+			if tc.attempts == 1 {
+				assert.Equal(t, tc.status, ds[0].StatusCode)
+				assert.ErrorContains(t, ds[0].Err, fmt.Sprint(tc.status), "a final 4xx is reported")
+			} else {
+				assert.Equal(t, http.StatusOK, ds[0].StatusCode)
+				assert.NoError(t, ds[0].Err)
+			}
+			assert.Equal(t, 1, ds[1].Attempts)
+			assert.NoError(t, ds[1].Err, "the next event is still delivered")
+			assert.Len(t, rc.got, tc.attempts+1, "requests the receiver saw")
+		})
+	}
+}
+
+func TestWebhookRefusedIsNotRetried(t *testing.T) {
+	t.Parallel()
+	rc := newFailingReceiver(t, 1000, http.StatusUnauthorized)
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
 	_, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
 	require.NoError(t, err)
-	ds, err := srv.WaitForDeliveries(waitCtx(t), 1)
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2)
 	require.NoError(t, err)
-	assert.Equal(t, mergetest.DeliveryAttempts, ds[0].Attempts)
-	assert.Equal(t, 0, ds[0].StatusCode)
-	assert.Error(t, ds[0].Err)
+	for _, d := range ds {
+		assert.Equal(t, 1, d.Attempts, d.Event)
+		assert.Equal(t, http.StatusUnauthorized, d.StatusCode)
+		assert.ErrorContains(t, d.Err, "401")
+	}
+	assert.Len(t, rc.got, 2, "one request per event")
+}
+
+func TestWebhookTransportErrorRetried(t *testing.T) {
+	t.Parallel()
+	// A receiver that hangs up on every connection, kept listening for the
+	// whole test so that no other test can take its port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			c.Close()
+		}
+	}()
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook("http://"+ln.Addr().String()+"/hook", webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+	_, err = srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2)
+	require.NoError(t, err)
+	for _, d := range ds {
+		assert.Equal(t, mergetest.DeliveryAttempts, d.Attempts, d.Event)
+		assert.Equal(t, 0, d.StatusCode)
+		assert.Error(t, d.Err)
+	}
+	assert.EqualValues(t, 2*mergetest.DeliveryAttempts, conns.Load(), "each attempt reached the receiver")
 }
 
 func TestWebhookOrderPerAccountUnderConcurrency(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/mergelink/mergelink"
@@ -43,14 +44,31 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	userID := fs.String("user-id", "", "your id for the user (required)")
 	userName := fs.String("user-name", "", "the user's name (required)")
 	connector := fs.String("connector", "", "the connector's slug, such as linear (required)")
-	addr := fs.String("addr", "127.0.0.1:8081", "where to serve the callback: a loopback address, since the callback URL is plain http")
+	addr := fs.String("addr", "127.0.0.1:8081", "where to serve the callback: a loopback address, since the callback URL is plain http://localhost:PORT")
 	region := fs.String("region", string(mergelink.RegionUS), "the region of your Merge organization: us or eu")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: agentlink -user-id ID -user-name NAME -connector SLUG [flags]\n\n"+
+			"Connects the user's account through Agent Handler with the API key in %s,\n"+
+			"and serves the callback on -addr until the user comes back.\n\n", cli.APIKeyEnv)
+		fs.PrintDefaults()
+	}
 	if exit, done := cli.ParseFlags(fs, args, stderr); done {
 		return exit
 	}
 	c, err := cli.NewClient(env, *region, extra...)
 	if err != nil {
 		return cli.Report(stderr, "agentlink", err, nil)
+	}
+
+	// Check the input before listening: a bad run binds nothing.
+	port, err := loopbackPort(*addr)
+	if err != nil {
+		return cli.Report(stderr, "agentlink", err, nil)
+	}
+	user := agenthandler.RegisteredUserParams{OriginUserID: *userID, OriginUserName: *userName}
+	lp := agenthandler.LinkTokenParams{Connector: *connector, CallbackURL: callbackURL(port, *userID)}
+	if err := errors.Join(user.Validate(), lp.Validate()); err != nil {
+		return cli.Report(stderr, "agentlink", err, flagOf)
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -69,13 +87,12 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	go func() { served <- cli.Serve(serveCtx, ln, cb.handler()) }()
 	defer func() { stopServing(); <-served }()
 
-	user := agenthandler.RegisteredUserParams{OriginUserID: *userID, OriginUserName: *userName}
-	callbackURL := "http://" + ln.Addr().String() + callbackPath + url.PathEscape(*userID)
-	magicURL, err := startLink(ctx, c, user, agenthandler.LinkTokenParams{Connector: *connector, CallbackURL: callbackURL}, cb)
+	lp.CallbackURL = callbackURL(strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), *userID) // the port chosen for :0
+	magicURL, err := startLink(ctx, c, user, lp, cb)
 	if err != nil {
 		return cli.Report(stderr, "agentlink", err, flagOf)
 	}
-	fmt.Fprintf(stdout, "Open this link to connect %s for %s; the browser then comes back to %s\n", *connector, *userName, callbackURL)
+	fmt.Fprintf(stdout, "Open this link to connect %s for %s; the browser then comes back to %s\n", *connector, *userName, lp.CallbackURL)
 	fmt.Fprintln(stdout, magicLinkLine+magicURL)
 	fmt.Fprintln(stdout, "Waiting for the callback (the link works for 30 minutes; Ctrl-C to stop)...")
 
@@ -89,6 +106,27 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	case <-ctx.Done():
 		return cli.Report(stderr, "agentlink", fmt.Errorf("no callback came: %w", ctx.Err()), nil)
 	}
+}
+
+// loopbackPort returns the port of addr, which must be a loopback host and
+// a port, such as 127.0.0.1:8081. It fails with a usage error otherwise: the
+// callback URL is plain http, which Merge allows only for
+// http://localhost:PORT, so the server must not be reachable from elsewhere.
+func loopbackPort(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", cli.Usage(fmt.Errorf("-addr: want a loopback host and a port, such as 127.0.0.1:8081: %w", err))
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", cli.Usage(fmt.Errorf("-addr: %q is not a loopback address: the callback URL is plain http://localhost:PORT, so serve it on 127.0.0.1 or [::1]", addr))
+	}
+	return port, nil
+}
+
+// callbackURL returns the callback URL of user's link on port. Its host is
+// localhost, the one plain http host Merge allows in a callback origin.
+func callbackURL(port, user string) string {
+	return "http://localhost:" + port + callbackPath + url.PathEscape(user)
 }
 
 // startLink registers lp.CallbackURL's origin with Merge (without it Merge

@@ -1,22 +1,24 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/agenthandler"
+	"github.com/mergelink/mergelink/examples/internal/clitest"
 	"github.com/mergelink/mergelink/mergetest"
 )
 
@@ -60,7 +62,8 @@ func TestLinkThroughMergetest(t *testing.T) {
 	app := httptest.NewServer(cb.handler())
 	t.Cleanup(app.Close)
 
-	callbackURL := app.URL + callbackPath + "user-1234"
+	callbackURL := callbackURL(strconv.Itoa(app.Listener.Addr().(*net.TCPAddr).Port), "user-1234")
+	require.True(t, strings.HasPrefix(callbackURL, "http://localhost:"), callbackURL)
 	magic, err := startLink(context.Background(), c,
 		agenthandler.RegisteredUserParams{OriginUserID: "user-1234", OriginUserName: "Yash"},
 		agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: callbackURL}, cb)
@@ -133,34 +136,22 @@ func envWithKey(key string) func(string) string {
 func TestRun(t *testing.T) {
 	t.Parallel()
 	srv := mergetest.NewTestServer(t)
-	pr, pw := io.Pipe()
 	var stderr strings.Builder
-	exited := make(chan int, 1)
-	go func() {
-		exited <- run(context.Background(), []string{"-addr", "127.0.0.1:0", "-user-id", "user-1234", "-user-name", "Yash", "-connector", "linear"},
-			envWithKey(srv.APIKey()), pw, &stderr, srv.ClientOptions()...)
-		pw.Close()
-	}()
-	lines := make(chan string, 100)
-	go func() {
-		defer close(lines)
-		for sc := bufio.NewScanner(pr); sc.Scan(); {
-			lines <- sc.Text()
-		}
-	}()
+	out := clitest.Start(func(stdout io.Writer) int {
+		return run(context.Background(), []string{"-addr", "127.0.0.1:0", "-user-id", "user-1234", "-user-name", "Yash", "-connector", "linear"},
+			envWithKey(srv.APIKey()), stdout, &stderr, srv.ClientOptions()...)
+	})
 
-	var out []string
 	var magic string
 	for magic == "" {
-		select {
-		case l, ok := <-lines:
-			require.True(t, ok, "run ended early: %s\n%s", out, stderr.String())
-			out = append(out, l)
-			if rest, ok := strings.CutPrefix(l, magicLinkLine); ok {
-				magic = rest
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no magic link printed: %s", out)
+		l, ok := out.Next(t)
+		if !ok {
+			// The output ends after run returns: stderr is no longer
+			// written, so it may be read.
+			t.Fatalf("run ended early: %s\n%s", out, stderr.String())
+		}
+		if rest, found := strings.CutPrefix(l, magicLinkLine); found {
+			magic = rest
 		}
 	}
 	redirect, err := srv.CompleteAgentLink(magic)
@@ -168,11 +159,10 @@ func TestRun(t *testing.T) {
 	status, body := get(t, redirect)
 	assert.Equal(t, http.StatusOK, status, body)
 
-	assert.Equal(t, 0, <-exited, stderr.String())
-	for l := range lines {
-		out = append(out, l)
-	}
-	assert.Contains(t, strings.Join(out, "\n"), "(state verified): linear is connected for Yash")
+	code, lines := out.Wait(t) // run has returned: stderr may be read from here on
+	assert.Equal(t, 0, code, stderr.String())
+	assert.Contains(t, strings.Join(lines, "\n"), "(state verified): linear is connected for Yash")
+	assert.Contains(t, strings.Join(lines, "\n"), "comes back to http://localhost:", "plain http callbacks are http://localhost:PORT")
 	assert.Empty(t, stderr.String())
 }
 
@@ -187,8 +177,14 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"missing API key", false, []string{"-user-id", "u1", "-user-name", "Yash", "-connector", "linear"}, []string{"MERGE_API_KEY is not set"}},
 		{"invalid input", true, []string{"-user-id", "u1", "-connector", "Not A Slug"},
 			[]string{"nothing was sent", "\n  -user-name: required\n", "\n  -connector: must be a slug"}},
-		{"non-loopback callback", true, []string{"-user-id", "u1", "-user-name", "Yash", "-connector", "linear", "-addr", "0.0.0.0:0"},
-			[]string{"\n  -addr: must use https"}},
+		{"invalid user id", true, []string{"-user-id", "", "-user-name", "Yash", "-connector", "linear"},
+			[]string{"nothing was sent", "\n  -user-id: required\n"}},
+		// 192.0.2.1 (TEST-NET) is on no interface here: were it listened on
+		// before the check, run would fail with exit status 1.
+		{"non-loopback address", true, []string{"-user-id", "u1", "-user-name", "Yash", "-connector", "linear", "-addr", "192.0.2.1:0"},
+			[]string{`-addr: "192.0.2.1:0" is not a loopback address`}},
+		{"no port", true, []string{"-user-id", "u1", "-user-name", "Yash", "-connector", "linear", "-addr", "127.0.0.1"},
+			[]string{"-addr: want a loopback host and a port"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -199,8 +195,13 @@ func TestRunRefusesBadInput(t *testing.T) {
 			}
 			var stdout, stderr strings.Builder
 			args := tc.args
-			if !strings.Contains(strings.Join(args, " "), "-addr") {
-				args = append(args, "-addr", "127.0.0.1:0")
+			if !slices.Contains(args, "-addr") {
+				// A port in use: the input must be refused before run
+				// tries to listen, or it fails with exit status 1.
+				busy, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				t.Cleanup(func() { busy.Close() })
+				args = append(args, "-addr", busy.Addr().String())
 			}
 			code := run(context.Background(), args, envWithKey(key), &stdout, &stderr, srv.ClientOptions()...)
 			assert.Equal(t, 2, code)
@@ -211,4 +212,28 @@ func TestRunRefusesBadInput(t *testing.T) {
 			assert.Empty(t, srv.Requests(), "nothing may be sent")
 		})
 	}
+}
+
+func TestLoopbackPort(t *testing.T) {
+	t.Parallel()
+	for addr, port := range map[string]string{"127.0.0.1:8081": "8081", "[::1]:0": "0", "localhost:8081": "8081", "127.0.0.2:9": "9"} {
+		got, err := loopbackPort(addr)
+		assert.NoError(t, err, addr)
+		assert.Equal(t, port, got, addr)
+	}
+	for _, addr := range []string{":8081", "0.0.0.0:8081", "[::]:8081", "192.168.1.2:8081", "example.com:8081", "127.0.0.1", ""} {
+		_, err := loopbackPort(addr)
+		assert.Error(t, err, addr)
+	}
+}
+
+func TestHelpNamesTheEnvironment(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr strings.Builder
+	code := run(context.Background(), []string{"-h"}, envWithKey(""), &stdout, &stderr)
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stderr.String(), "usage: agentlink")
+	assert.Contains(t, stderr.String(), "MERGE_API_KEY", "-h says where the API key comes from")
+	assert.Contains(t, stderr.String(), "-connector")
+	assert.Empty(t, stdout.String())
 }

@@ -88,16 +88,35 @@ func TestOfflineJourneyEndsWithItsContext(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 }
 
-func TestOfflineJourneyTimesOutWithoutWebhooks(t *testing.T) {
+// cancelAfter is an output that cancels a context once a line holding
+// marker is written.
+type cancelAfter struct {
+	bytes.Buffer
+	marker string
+	cancel context.CancelFunc
+}
+
+func (w *cancelAfter) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(w.marker)) {
+		defer w.cancel()
+	}
+	return w.Buffer.Write(p)
+}
+
+func TestOfflineJourneyStopsWaitingForWebhooksWithItsContext(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	// The journey ends only through cancel, called once the link is
+	// completed; the timeout is a safety net that fails the test.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var srv *mergetest.Server
 	// A server started without the receiver's options sends no webhook.
 	noWebhooks := func(...mergetest.ServerOption) *mergetest.Server { srv = mergetest.NewServer(); return srv }
-	err := runOffline(ctx, new(bytes.Buffer), noWebhooks)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	out := &cancelAfter{marker: "clicked Connect", cancel: cancel}
+	err := runOffline(ctx, out, noWebhooks)
+	require.ErrorIs(t, err, context.Canceled, "the safety timeout ended the journey instead: %v", err)
 	assert.Contains(t, err.Error(), "waiting for the LinkedAccount webhooks")
+	assert.Contains(t, out.String(), "clicked Connect")
 	assert.Len(t, srv.LinkedAccounts(), 1, "the link was completed")
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -29,6 +30,12 @@ func run(ctx context.Context, args []string, env func(string) string, logs io.Wr
 	fs := flag.NewFlagSet("webhookserver", flag.ContinueOnError)
 	fs.SetOutput(logs)
 	addr := fs.String("addr", "127.0.0.1:8080", "the address to listen on")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: webhookserver [flags]\n\n"+
+			"Receives Merge webhooks at %s, verified with the signature keys in %s\n"+
+			"(comma-separated, both during a rotation).\n\n", webhookPath, keysEnv)
+		fs.PrintDefaults()
+	}
 	if exit, done := cli.ParseFlags(fs, args, logs); done {
 		return exit
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -12,13 +11,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/examples/internal/accountstore"
+	"github.com/mergelink/mergelink/examples/internal/clitest"
 	"github.com/mergelink/mergelink/mergetest"
 )
 
@@ -137,39 +136,17 @@ func TestRun(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pr, pw := io.Pipe()
 	env := func(k string) string {
 		if k == keysEnv {
 			return "old-key,new-key"
 		}
 		return ""
 	}
-	exited := make(chan int, 1)
-	go func() {
-		exited <- run(ctx, []string{"-addr", "127.0.0.1:0"}, env, pw)
-		pw.Close()
-	}()
-
-	lines := make(chan string, 100)
-	go func() {
-		defer close(lines)
-		for sc := bufio.NewScanner(pr); sc.Scan(); {
-			lines <- sc.Text()
-		}
-	}()
-	var all []string
-	next := func() string {
-		select {
-		case l := <-lines:
-			all = append(all, l)
-			return l
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no log line; so far:\n%s", strings.Join(all, "\n"))
-			return ""
-		}
-	}
-	m := listening.FindStringSubmatch(next())
-	require.NotNil(t, m, all)
+	out := clitest.Start(func(logs io.Writer) int { return run(ctx, []string{"-addr", "127.0.0.1:0"}, env, logs) })
+	first, ok := out.Next(t)
+	require.True(t, ok, "run ended without a line")
+	m := listening.FindStringSubmatch(first)
+	require.NotNil(t, m, first)
 
 	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(m[1], "old-key"))
 	la := linkAccount(t, srv)
@@ -180,11 +157,9 @@ func TestRun(t *testing.T) {
 	}
 
 	cancel()
-	assert.Equal(t, 0, <-exited)
-	for l := range lines {
-		all = append(all, l)
-	}
-	logs := strings.Join(all, "\n")
+	code, lines := out.Wait(t)
+	assert.Equal(t, 0, code)
+	logs := strings.Join(lines, "\n")
 	assert.Contains(t, logs, "account.linked_account_id="+la.ID)
 	assert.Contains(t, logs, `msg=stopped`)
 	assert.NotContains(t, logs, la.AccountToken)
@@ -196,4 +171,14 @@ func TestRunWithoutKeys(t *testing.T) {
 	code := run(context.Background(), nil, func(string) string { return " , " }, &logs)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, logs.String(), "MERGE_WEBHOOK_KEYS is not set")
+}
+
+func TestHelpNamesTheEnvironment(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	code := run(context.Background(), []string{"-h"}, func(string) string { return "" }, &logs)
+	assert.Equal(t, 0, code)
+	assert.Contains(t, logs.String(), "usage: webhookserver")
+	assert.Contains(t, logs.String(), "MERGE_WEBHOOK_KEYS", "-h says where the keys come from")
+	assert.Contains(t, logs.String(), "-addr")
 }

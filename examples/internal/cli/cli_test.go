@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"testing"
@@ -63,4 +64,13 @@ func TestApprox(t *testing.T) {
 	} {
 		assert.Equal(t, want, approx(d), d.String())
 	}
+}
+
+func TestOriginIDHelpSaysHowRelinkingWorks(t *testing.T) {
+	t.Parallel()
+	fs := flag.NewFlagSet("magiclink", flag.ContinueOnError)
+	new(MagicLinkFlags).Register(fs)
+	usage := fs.Lookup("origin-id").Usage
+	assert.Contains(t, usage, "reusing the origin id of an end user who already linked relinks", "relinking reuses the end user's origin id")
+	assert.NotContains(t, usage, "Linked Account's id", "a Linked Account's id is not an origin id")
 }

@@ -39,7 +39,7 @@ var MagicLinkFlagOf = map[string]string{
 func (f *MagicLinkFlags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Email, "email", "", "the end user's email address (required)")
 	fs.StringVar(&f.Org, "org", "", "the end user's organization name (required)")
-	fs.StringVar(&f.OriginID, "origin-id", "", "your id for the end user; an existing Linked Account's id relinks it (required)")
+	fs.StringVar(&f.OriginID, "origin-id", "", "your id for the end user, unique per Linked Account; reusing the origin id of an end user who already linked relinks their account (required)")
 	fs.StringVar(&f.Categories, "categories", "", "comma-separated categories offered, such as hris,ats (required)")
 	fs.StringVar(&f.Integration, "integration", "", "an integration's slug, such as bamboohr, to skip the picker")
 	fs.StringVar(&f.Language, "language", "", "the language of Merge Link: en or de")
