@@ -503,6 +503,7 @@ func TestFaults(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFault(t, tc.answer, tc.opts...)
+			start := time.Now() // before any deadline is set, so elapsed cannot fall short of it
 			ctx := context.Background()
 			if tc.timeout > 0 {
 				var cancel context.CancelFunc
@@ -513,7 +514,6 @@ func TestFaults(t *testing.T) {
 			if call == nil {
 				call = createLinkToken
 			}
-			start := time.Now()
 			got, err := call(ctx, f.c)
 			elapsed := time.Since(start)
 
@@ -587,9 +587,9 @@ func TestFaultServerNeverAnswers(t *testing.T) {
 			})
 			t.Cleanup(func() { close(release) }) // before the server closes, which waits for its handlers
 
+			start := time.Now() // before the deadline is set, so elapsed cannot fall short of it
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
 			defer cancel()
-			start := time.Now()
 			_, err := tc.call(ctx, f.c)
 			elapsed := time.Since(start)
 
