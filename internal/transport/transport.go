@@ -131,6 +131,9 @@ type Request struct {
 	// Idempotent asks for an Idempotency-Key header, one per call, the same
 	// on every retry.
 	Idempotent bool
+	// Header holds headers of the call's own, such as X-Account-Token;
+	// their values are treated as secrets and never shown.
+	Header http.Header
 }
 
 // Do sends r, retrying as the options allow, and decodes a 2xx body into
@@ -153,6 +156,9 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 		return 0, fmt.Errorf("mergelink: %s %s: %w", r.Method, r.Path, err)
 	}
 	h := req.Header
+	for k, v := range r.Header {
+		h[k] = v
+	}
 	h.Set("Authorization", *t.auth)
 	h.Set("Accept", "application/json")
 	h.Set("User-Agent", t.agent)
