@@ -80,8 +80,8 @@ func (a *Account) check(op string) error {
 
 // validate adds the problems of a to ck.
 func (a *Account) validate(ck *validate.Checker) {
-	if a == nil || a.c == nil {
-		ck.Add("Account", "must be made by Client.Account", "")
+	if a == nil || a.c == nil || a.c.s.Transport == nil {
+		ck.Add("Account", "must be made by Client.Account of a Client from NewClient", "")
 		return
 	}
 	checkCategory(ck, "category", a.category, true)
