@@ -68,9 +68,9 @@ func TestPaginateFollowsCursors(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
 	queries := cursorPages(t, mux, "/api/ats/v1/candidates", map[string]string{
-		"":             cursorPage("cD0yMDIx+/=", "c1", "c2"),
+		"":            cursorPage("cD0yMDIx+/=", "c1", "c2"),
 		"cD0yMDIx+/=": cursorPage("cj0x", "c3"),
-		"cj0x":         cursorPage("", "c4"),
+		"cj0x":        cursorPage("", "c4"),
 	})
 	a := c.Account(mergelink.CategoryATS, secretAccountToken)
 	q := url.Values{"page_size": {"2"}, "modified_after": {"2026-01-01T00:00:00Z"}}
