@@ -20,7 +20,9 @@
 //
 // Tests drive what Merge would do on its own: FailNext fails the next
 // requests, SetLinkedAccountStatus, SetTestAccount and DeleteLinkedAccount
-// change Linked Accounts, SendWebhook sends any event, SetWebhook and
+// change Linked Accounts, RaiseIssue, ResolveIssue and MuteIssue change
+// its issues, SetSyncDuration and WithClock drive its syncs,
+// SetEmployeeCount its fake data, SendWebhook sends any event, SetWebhook and
 // RotateWebhookKey change the webhook configuration, and CancelLink,
 // CancelAgentLink and DeclineAgentLink play an end user who does not
 // connect. Requests records every API request for assertions.
@@ -30,6 +32,18 @@
 //	POST   /api/{category}/v1/link-token                  200, or 400 with errors[]
 //	GET    /api/{category}/v1/account-token/{public_token} 200, 404 once used
 //	GET    /api/{category}/v1/linked-accounts             200: filters, cursor pages
+//	GET    /api/{category}/v1/issues                      200: filters, cursor pages
+//
+// and, with a Linked Account's token in X-Account-Token (401 without a
+// token that works, 404 for another category than the account's):
+//
+//	GET    /api/{category}/v1/account-details             200
+//	POST   /api/{category}/v1/delete-account              200, no body; sends LinkedAccount.deleted
+//	POST   /api/{category}/v1/account-token/regenerate    200: a new token, the old one fails
+//	GET    /api/{category}/v1/sync-status                 200: cursor pages, SYNCING then DONE
+//	POST   /api/{category}/v1/sync-status/resync          200: every model SYNCING again
+//	GET    /api/hris/v1/employees                         200: a few fake employees, cursor pages
+//	GET    /api/hris/v1/employees/{id}                    200
 //	POST   /ah/api/v1/registered-users/                   201 new, 200 existing
 //	GET    /ah/api/v1/registered-users/                   200: page, page_size, origin_user_id
 //	GET    /ah/api/v1/registered-users/{id}/              200; PATCH 200, DELETE 200
@@ -75,7 +89,7 @@
 // a misspelt field fails a test.
 //
 // Known differences from Merge: mergetest keeps no data behind the Linked
-// Accounts (no employees or candidates), serves only the endpoints above,
+// Accounts but a few HRIS employees, serves only the endpoints above,
 // signs its webhooks with one key at a time, and its callback statuses for
 // an end user who leaves (cancelled, declined) are its own: Merge documents
 // only success.
@@ -137,6 +151,7 @@ type Server struct {
 	agentTokens  map[string]*agentToken
 	origins      map[string]bool
 	closeWait    time.Duration
+	after        afterLink
 }
 
 // ServerOption configures a Server.
@@ -401,9 +416,15 @@ type Request struct {
 	Body   []byte
 }
 
-// String describes the request without its Authorization header.
+// String describes the request without its Authorization and
+// X-Account-Token headers, and with an account_token query value hidden.
 func (r Request) String() string {
-	return fmt.Sprintf("%s %s?%s (%d-byte body)", r.Method, r.Path, r.Query.Encode(), len(r.Body))
+	q := r.Query
+	if q.Has("account_token") {
+		q = cloneValues(q)
+		q.Set("account_token", "[hidden]")
+	}
+	return fmt.Sprintf("%s %s?%s (%d-byte body)", r.Method, r.Path, q.Encode(), len(r.Body))
 }
 
 // GoString is String, so that %#v hides the API key too.
@@ -420,6 +441,11 @@ func (r Request) MarshalJSON() ([]byte, error) {
 	f := fields(r)
 	f.Header = r.Header.Clone()
 	f.Header.Del("Authorization")
+	f.Header.Del(AccountTokenHeader)
+	if f.Query.Has("account_token") {
+		f.Query = cloneValues(f.Query)
+		f.Query.Set("account_token", "[hidden]")
+	}
 	return json.Marshal(f)
 }
 
@@ -475,6 +501,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("POST "+u+"/link-token", s.unified(s.createLinkToken, true))
 	api.HandleFunc("GET "+u+"/account-token/{public_token}", s.unified(s.exchangeAccountToken, false))
 	api.HandleFunc("GET "+u+"/linked-accounts", s.unified(s.listLinkedAccounts, false))
+	s.afterLinkRoutes(api, u)
 	api.HandleFunc(UnifiedPath+"/", s.unified(notFound, false))
 
 	// Agent Handler paths are served with and without their trailing
