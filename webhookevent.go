@@ -91,8 +91,10 @@ func (t EventType) IsModelEvent() bool {
 
 // ErrNotWebhookPayload is returned by ParseWebhook, through a
 // *WebhookPayloadError, for a correctly signed body that is not a Merge
-// webhook: not a JSON object, no hook.event, or a LinkedAccount event
-// whose data has fields of the wrong type.
+// webhook: not a JSON object, no hook.event string, a linked_account that
+// is not an object or whose id is not a string, or a LinkedAccount event
+// whose data.account_token is not a string. Other fields of an unexpected
+// type do not make it fail (see ParseWebhook).
 var ErrNotWebhookPayload = errors.New("mergelink: not a Merge webhook payload")
 
 // WebhookPayloadError says why a signed body is not a Merge webhook
@@ -127,7 +129,8 @@ type WebhookLinkedAccount struct {
 	EndUserOriginID         string `json:"end_user_origin_id"`
 	EndUserOrganizationName string `json:"end_user_organization_name"`
 	EndUserEmailAddress     string `json:"end_user_email_address"`
-	// Status is COMPLETE, INCOMPLETE or RELINK_NEEDED.
+	// Status is the account's state, a LinkedAccountStatus such as
+	// COMPLETE or RELINK_NEEDED.
 	Status             string `json:"status"`
 	WebhookListenerURL string `json:"webhook_listener_url"`
 	// IsDuplicate is nil when Merge sends null: test accounts, incomplete
