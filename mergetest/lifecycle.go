@@ -117,8 +117,11 @@ type accountDetailsJSON struct {
 	IsDuplicate             *bool      `json:"is_duplicate"`
 	AccountType             string     `json:"account_type"`
 	CompletedAt             *time.Time `json:"completed_at"`
-	InstanceID              *string    `json:"instance_id"`
-	InstanceDisplayValue    *string    `json:"instance_display_value"`
+	// instance_id and instance_display_value are in Merge's OpenAPI but
+	// not in its official Node client, which refuses them: sent only when
+	// known, which mergetest never is.
+	InstanceID           *string `json:"instance_id,omitempty"`
+	InstanceDisplayValue *string `json:"instance_display_value,omitempty"`
 }
 
 // accountDetails serves GET {category}/v1/account-details.
@@ -162,9 +165,9 @@ type syncStatusJSON struct {
 	ModelName        string     `json:"model_name"`
 	ModelID          string     `json:"model_id"`
 	LastSyncStart    time.Time  `json:"last_sync_start"`
-	NextSyncStart    *time.Time `json:"next_sync_start"`
+	NextSyncStart    *time.Time `json:"next_sync_start,omitempty"`
 	LastSyncResult   string     `json:"last_sync_result"`
-	LastSyncFinished *time.Time `json:"last_sync_finished"`
+	LastSyncFinished *time.Time `json:"last_sync_finished,omitempty"`
 	Status           string     `json:"status"`
 	IsInitialSync    bool       `json:"is_initial_sync"`
 }
