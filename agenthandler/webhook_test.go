@@ -3,6 +3,7 @@ package agenthandler_test
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -144,10 +145,10 @@ func mixAlphabets(std, url string) string {
 	return std[:i] + url[i:i+1] + std[i+1:]
 }
 
-func base64Of(s string) string {
-	b, _ := json.Marshal([]byte(s)) // a JSON string of standard base64
-	return strings.Trim(string(b), `"`)
-}
+func base64Of(s string) string { return base64Std([]byte(s)) }
+
+// base64Std returns b in padded standard base64.
+func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 func TestVerifyWebhookSignatureErrorsNeverShowSecrets(t *testing.T) {
 	t.Parallel()
