@@ -29,12 +29,16 @@ const (
 const module = "github.com/mergelink/mergelink"
 
 // needed are the module's packages a link token call may pull in: the
-// root package imports agenthandler, which shares the client's settings.
+// root package imports agenthandler, which shares the client's settings,
+// and delivery and internal/webhookcore, on which its WebhookHandler is
+// built (the linker drops their code when the program uses no handler).
 var needed = []string{
 	module,
 	module + "/agenthandler",
 	module + "/bench/size/sdk",
+	module + "/delivery",
 	module + "/internal/core",
+	module + "/internal/webhookcore",
 	module + "/internal/secret",
 	module + "/internal/transport",
 	module + "/internal/validate",
