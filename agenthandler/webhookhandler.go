@@ -2,6 +2,7 @@ package agenthandler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -148,3 +149,6 @@ func (h WebhookHandler) Format(f fmt.State, verb rune) {
 
 // LogValue logs what String says, never the keys.
 func (h WebhookHandler) LogValue() slog.Value { return slog.StringValue(h.String()) }
+
+// MarshalJSON encodes what String says, never the keys.
+func (h WebhookHandler) MarshalJSON() ([]byte, error) { return json.Marshal(h.String()) }

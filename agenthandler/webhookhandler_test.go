@@ -278,6 +278,7 @@ func TestWebhookHandlerHidesKeys(t *testing.T) {
 		assert.NotContains(t, out, otherKey)
 	}
 	assert.Contains(t, printed, "keys: 2 hidden")
+	assert.JSONEq(t, `"agenthandler.WebhookHandler{keys: 2 hidden, maxBody: 1048576, duplicates: true}"`, string(j))
 	assert.Equal(t, "agenthandler.WebhookHandler{keys: 2 hidden, maxBody: 1048576, duplicates: true}", h.String())
 
 	var zero agenthandler.WebhookHandler
