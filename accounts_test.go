@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/internal/paging"
 )
 
 const (
@@ -389,12 +392,12 @@ func TestListLinkedAccountsFollowsCursors(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
 	rec := newWireRecorder(t,
-		// A next URL naming another host: only its cursor is used.
-		wireAnswer{200, page("https://evil.example.com/api/hris/v1/linked-accounts?cursor=c%2B2&page_size=2", "a1", "a2")},
-		// A bare cursor.
-		wireAnswer{200, page("c3", "a3", "a4")},
+		// Merge's cursors are base64 text that may hold '/', '+', '=' and
+		// '%': each goes back as it came.
+		wireAnswer{200, page("c+2/x==", "a1", "a2")},
+		wireAnswer{200, page("c3%3D", "a3", "a4")},
 		// An empty page that still has a next.
-		wireAnswer{200, page("/api/hris/v1/linked-accounts?cursor=c4")},
+		wireAnswer{200, page("cD0yMDIx-_")},
 		wireAnswer{200, page("", "a5")},
 	)
 	mux.Handle("/api/", rec)
@@ -414,7 +417,110 @@ func TestListLinkedAccountsFollowsCursors(t *testing.T) {
 		assert.Equal(t, "COMPLETE", q.Get("status"))
 		cursors = append(cursors, q.Get("cursor"))
 	}
-	assert.Equal(t, []string{"", "c+2", "c3", "c4"}, cursors)
+	assert.Equal(t, []string{"", "c+2/x==", "c3%3D", "cD0yMDIx-_"}, cursors)
+}
+
+// TestListLinkedAccountsRefusesNextThatIsNotACursor: Merge sends next as a
+// bare cursor. Anything else (a URL to its own host or another, a path, a
+// query) is the server's mistake: the page's accounts are yielded, then a
+// *DecodeError, and no request follows, to any host.
+func TestListLinkedAccountsRefusesNextThatIsNotACursor(t *testing.T) {
+	t.Parallel()
+	for _, next := range []string{
+		"https://api.merge.dev/api/hris/v1/linked-accounts?cursor=c2",
+		"https://evil.example.com/api/hris/v1/linked-accounts?cursor=c2",
+		"http://127.0.0.1:1/api/hris/v1/linked-accounts?cursor=c2",
+		"//evil.example.com/x",
+		"/api/hris/v1/linked-accounts?cursor=c2",
+		"?cursor=c2",
+		"cursor=c2&page_size=100",
+		"c2#frag",
+		"c 2",
+		"c2\n",
+		"evil.example.com:443/x",
+		"c2é",
+		strings.Repeat("c", 5000),
+	} {
+		t.Run(next[:min(len(next), 40)], func(t *testing.T) {
+			t.Parallel()
+			c, mux := setup(t, mergelink.WithMaxRetries(0))
+			rec := newWireRecorder(t, wireAnswer{200, page(next, "a1")}, wireAnswer{200, page("", "never")})
+			mux.Handle("/api/", rec)
+			ids, errs := collect(c.ListLinkedAccounts(context.Background(), mergelink.LinkedAccountsParams{}))
+			assert.Equal(t, []string{"a1"}, ids)
+			require.Len(t, errs, 1)
+			var de *mergelink.DecodeError
+			require.ErrorAs(t, errs[0], &de)
+			assert.Contains(t, de.Error(), "not a bare cursor")
+			assert.Len(t, rec.requests(), 1)
+		})
+	}
+}
+
+// cursorPages serves linked-account pages by cursor: pages maps the cursor
+// asked for ("" for the first page) to the page's next cursor, every page
+// empty. It records the cursors asked for, and answers 418 from the 21st
+// request on, so that a client that never stops fails the test.
+type cursorPages struct {
+	mu    sync.Mutex
+	pages map[string]string
+	asked []string
+}
+
+func (cp *cursorPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cursor := r.URL.Query().Get("cursor")
+	cp.mu.Lock()
+	cp.asked = append(cp.asked, cursor)
+	next, ok := cp.pages[cursor]
+	n := len(cp.asked)
+	cp.mu.Unlock()
+	if n > 20 { // a client that does not stop: end it, and fail the test
+		http.Error(w, `{"detail":"still asking"}`, http.StatusTeapot)
+		return
+	}
+	if !ok {
+		http.Error(w, `{"detail":"Invalid cursor"}`, http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, page(next))
+}
+
+// TestListLinkedAccountsEndsCycles: empty pages whose next cursors come
+// back (A→B→A, a page naming itself, a page naming the first one) end the
+// listing with a *DecodeError after one request per page, instead of
+// asking again and again while the caller, who sees no account, cannot
+// break.
+func TestListLinkedAccountsEndsCycles(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		start string            // LinkedAccountsParams.Cursor
+		pages map[string]string // cursor asked -> next
+		asked []string
+	}{
+		{"A to B to A", "", map[string]string{"": "A", "A": "B", "B": "A"}, []string{"", "A", "B"}},
+		{"self-loop", "", map[string]string{"": "A", "A": "A"}, []string{"", "A"}},
+		{"first page names itself", "A", map[string]string{"A": "A"}, []string{"A"}},
+		{"back to the first page", "A", map[string]string{"A": "B", "B": "C", "C": "A"}, []string{"A", "B", "C"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mux := setup(t, mergelink.WithMaxRetries(0))
+			cp := &cursorPages{pages: tc.pages}
+			mux.Handle("/api/", cp)
+			ids, errs := collect(c.ListLinkedAccounts(context.Background(), mergelink.LinkedAccountsParams{Cursor: tc.start}))
+			assert.Empty(t, ids)
+			require.Len(t, errs, 1)
+			var de *mergelink.DecodeError
+			require.ErrorAs(t, errs[0], &de)
+			assert.ErrorIs(t, errs[0], paging.ErrCycle)
+			assert.Equal(t, "/hris/v1/linked-accounts", de.Path)
+			cp.mu.Lock()
+			defer cp.mu.Unlock()
+			assert.Equal(t, tc.asked, cp.asked)
+		})
+	}
 }
 
 func TestListLinkedAccountsStopsWhenTheLoopBreaks(t *testing.T) {
@@ -460,12 +566,12 @@ func TestListLinkedAccountsYieldsOneErrorAndStops(t *testing.T) {
 		{"repeated cursor", wireAnswer{200, page("c2", "a3")}, []string{"a1", "a2", "a3"}, func(t *testing.T, err error) {
 			var de *mergelink.DecodeError
 			require.ErrorAs(t, err, &de)
-			assert.Contains(t, err.Error(), "cursor")
+			assert.ErrorIs(t, err, paging.ErrCycle)
 		}, 2},
-		{"next without cursor", wireAnswer{200, page("https://api.merge.dev/api/hris/v1/linked-accounts?page_size=2", "a3")}, []string{"a1", "a2", "a3"}, func(t *testing.T, err error) {
+		{"next URL", wireAnswer{200, page("https://api.merge.dev/api/hris/v1/linked-accounts?page_size=2", "a3")}, []string{"a1", "a2", "a3"}, func(t *testing.T, err error) {
 			var de *mergelink.DecodeError
 			require.ErrorAs(t, err, &de)
-			assert.Contains(t, err.Error(), "no cursor")
+			assert.Contains(t, err.Error(), "not a bare cursor")
 		}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

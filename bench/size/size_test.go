@@ -35,6 +35,7 @@ var needed = []string{
 	module + "/agenthandler",
 	module + "/bench/size/sdk",
 	module + "/internal/core",
+	module + "/internal/paging", // the root package's and agenthandler's list iterators
 	module + "/internal/secret",
 	module + "/internal/transport",
 	module + "/internal/validate",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -83,14 +84,23 @@ func origin(raw string) (string, error) {
 		if scheme == "http" && !IsLoopback(host) {
 			return "", errors.New("must use https or a custom scheme: plain http is allowed only on localhost and loopback addresses")
 		}
-		if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
-			port = ""
-		}
 	case "javascript", "data", "file", "vbscript", "blob", "ftp", "ws", "wss":
 		return "", fmt.Errorf("scheme %q cannot be a callback", scheme)
 	}
 	if u.User != nil {
 		return "", errors.New("must not carry user info")
+	}
+	if port != "" {
+		// A port is 1 to 65535; leading zeros do not make another port,
+		// as browsers read them: https://host:0443 is https://host.
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || n == 0 {
+			return "", fmt.Errorf("must have a port from 1 to 65535, not %q", port)
+		}
+		port = strconv.FormatUint(n, 10)
+		if (scheme == "https" && n == 443) || (scheme == "http" && n == 80) {
+			port = ""
+		}
 	}
 	if strings.Contains(host, ":") {
 		// Only an IPv6 address has colons in its host; Go before 1.26

@@ -1,0 +1,225 @@
+package validate
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// RuleUTF8 is the rule of a string that is not valid UTF-8. encoding/json
+// and Merge would turn each invalid byte into U+FFFD, so that two different
+// ids would reach Merge as the same one.
+const RuleUTF8 = "must be valid UTF-8: encoding/json would replace each invalid byte with U+FFFD, so that two different values would reach Merge as one"
+
+// UTF8 checks that s is valid UTF-8. The value is never shown: it may be a
+// secret, and its bytes would not print anyway.
+func (c *Checker) UTF8(field, s string) {
+	if !utf8.ValidString(s) {
+		c.Add(field, RuleUTF8, "")
+	}
+}
+
+// Strings checks every string that v holds, however deep (struct fields,
+// slice and array elements, map keys and values, pointers and interfaces),
+// with UTF8, naming each after field in Go's notation: "Field",
+// "Field.Sub", "Field[2]", `Field["key"]`. A value held in an interface,
+// as in a map[string]any, must also encode as JSON as it is: a NaN or
+// infinite number, a channel, a func or a complex number is a problem, and
+// so is a value that holds itself. Unexported struct fields are skipped,
+// as encoding/json skips them. Strings is how each Validate covers its
+// string fields, those added later included.
+func (c *Checker) Strings(field string, v any) {
+	w := walker{c: c, onPath: map[uintptr]bool{}}
+	w.walk(field, reflect.ValueOf(v), false)
+}
+
+type walker struct {
+	c *Checker
+	// onPath holds the maps, slices and pointers between the root and the
+	// value being walked, to stop at a value that holds itself.
+	onPath map[uintptr]bool
+}
+
+// walk checks v, named field; loose is true below an interface, where
+// encoding/json decides how to encode whatever it finds.
+func (w *walker) walk(field string, v reflect.Value, loose bool) {
+	if !v.IsValid() {
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		w.c.UTF8(field, v.String())
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			w.c.Add(field, "must be a finite number: JSON has no NaN or infinity", fmt.Sprint(f))
+		}
+	case reflect.Complex64, reflect.Complex128, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		if loose {
+			w.c.Add(field, fmt.Sprintf("must hold values JSON can encode, not a %s", v.Kind()), "")
+		}
+	case reflect.Interface:
+		if !v.IsNil() {
+			w.walk(field, v.Elem(), true)
+		}
+	case reflect.Pointer:
+		if v.IsNil() || !w.enter(field, v) {
+			return
+		}
+		defer delete(w.onPath, v.Pointer())
+		w.walk(field, v.Elem(), loose)
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() {
+				w.walk(join(field, f.Name), v.Field(i), loose)
+			}
+		}
+	case reflect.Slice:
+		if v.IsNil() || v.Type().Elem().Kind() == reflect.Uint8 { // []byte is base64 in JSON
+			return
+		}
+		if !w.enter(field, v) {
+			return
+		}
+		defer delete(w.onPath, v.Pointer())
+		fallthrough
+	case reflect.Array:
+		for i := range v.Len() {
+			w.walk(fmt.Sprintf("%s[%d]", field, i), v.Index(i), loose)
+		}
+	case reflect.Map:
+		if v.IsNil() || !w.enter(field, v) {
+			return
+		}
+		defer delete(w.onPath, v.Pointer())
+		keys := v.MapKeys()
+		names := make([]string, len(keys))
+		for i, k := range keys {
+			names[i] = keyName(k)
+		}
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int { return strings.Compare(names[a], names[b]) })
+		for _, i := range order {
+			name := fmt.Sprintf("%s[%s]", field, names[i])
+			w.walk(name, keys[i], loose)
+			w.walk(name, v.MapIndex(keys[i]), loose)
+		}
+	}
+}
+
+// enter marks the map, slice or pointer v as being walked, or reports
+// that it holds itself and returns false.
+func (w *walker) enter(field string, v reflect.Value) bool {
+	p := v.Pointer()
+	if w.onPath[p] {
+		w.c.Add(field, "must not hold itself: JSON cannot encode a cycle", "")
+		return false
+	}
+	w.onPath[p] = true
+	return true
+}
+
+// keyName writes a map key as Go would: quoted when it is a string.
+func keyName(k reflect.Value) string {
+	if k.Kind() == reflect.String {
+		return fmt.Sprintf("%q", k.String())
+	}
+	if k.Kind() == reflect.Interface && !k.IsNil() {
+		return keyName(k.Elem())
+	}
+	return fmt.Sprint(k.Interface())
+}
+
+func join(field, name string) string {
+	if field == "" {
+		return name
+	}
+	return field + "." + name
+}
+
+// JSON checks that v encodes as JSON, as the request body will; run it
+// after Strings, which names the field of most failures, to catch the rest
+// (a MarshalJSON method that fails, say).
+func (c *Checker) JSON(field string, v any) {
+	if _, err := json.Marshal(v); err != nil {
+		c.Add(field, "must encode as JSON: "+err.Error(), "")
+	}
+}
+
+// HasProblem reports whether some problem names field or a field below it
+// (field.Sub, field[i]).
+func (c *Checker) HasProblem(field string) bool {
+	for _, p := range c.problems {
+		if p.Field == field || strings.HasPrefix(p.Field, field+".") || strings.HasPrefix(p.Field, field+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// PlainURL checks that a URL that will be sent as it is holds no space, no
+// control character and no invisible formatting character (U+200B, a
+// bidirectional override, a byte order mark...), anywhere: such a URL is
+// not the one a reader sees, and a parser may trim or refuse what another
+// keeps. It reports whether s passed.
+func (c *Checker) PlainURL(field, s string) bool {
+	for i, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			c.Add(field, fmt.Sprintf("must hold no space, control or invisible character: %U at byte %d; escape it (%%20 for a space) or remove it", r, i), QuoteURL(s))
+			return false
+		}
+	}
+	return true
+}
+
+// QueryKeys returns the names of the query parameters of the URL raw, as
+// a server decodes them: the part between the first '?' and the first '#',
+// split at '&' and ';', each name unescaped (a '+' is a space). A name
+// that does not unescape is returned as it is. It never fails, so that no
+// rule about a parameter is skipped because the URL is malformed.
+func QueryKeys(raw string) []string {
+	raw, _, _ = strings.Cut(raw, "#")
+	_, query, ok := strings.Cut(raw, "?")
+	if !ok {
+		return nil
+	}
+	var keys []string
+	for _, part := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' }) {
+		key, _, _ := strings.Cut(part, "=")
+		keys = append(keys, unescapeQuery(key))
+	}
+	return keys
+}
+
+// unescapeQuery undoes query escaping; an invalid escape is kept as it is.
+func unescapeQuery(s string) string {
+	s = strings.ReplaceAll(s, "+", " ")
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
