@@ -96,7 +96,12 @@ func (c *Client) ListRegisteredUsers(ctx context.Context, p ListRegisteredUsersP
 			if page.Next == "" {
 				return page.Results, "", nil
 			}
-			return page.Results, pageKey(base, page.Next), nil
+			// A relative next is relative to the page it came from.
+			here, err := url.Parse(link)
+			if err != nil {
+				return nil, "", err // checkNextPage parsed it
+			}
+			return page.Results, pageKey(here, page.Next), nil
 		}
 		wrap := func(err error) error {
 			return &transport.DecodeError{Method: http.MethodGet, Path: path, StatusCode: status, Err: err}
@@ -109,12 +114,12 @@ func (c *Client) ListRegisteredUsers(ctx context.Context, p ListRegisteredUsersP
 	}
 }
 
-// pageKey resolves a next link against base, so that one page has one
-// name however the server spells it (relative or absolute, its query in
+// pageKey resolves a next link against the URL of its page, so that one
+// page has one name however the server spells it (relative or absolute, its query in
 // any order). A link that does not parse is kept as it is, for
 // checkNextPage to refuse.
-func pageKey(base *url.URL, next string) string {
-	u, err := base.Parse(next)
+func pageKey(page *url.URL, next string) string {
+	u, err := page.Parse(next)
 	if err != nil {
 		return next
 	}
