@@ -3,6 +3,7 @@ package mergelink_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -129,6 +130,9 @@ func TestExchangeAccountTokenValidation(t *testing.T) {
 		{"", publicToken, []string{"category"}},
 		{"payroll", publicToken, []string{"category"}},
 		{"HRIS", "", []string{"category", "publicToken"}},
+		// A dot segment would climb out of account-token/ in the path.
+		{mergelink.CategoryHRIS, ".", []string{"publicToken"}},
+		{mergelink.CategoryHRIS, "..", []string{"publicToken"}},
 	} {
 		at, err := c.ExchangeAccountToken(context.Background(), tc.category, tc.token)
 		assert.Nil(t, at)
@@ -215,6 +219,64 @@ func TestAccountTokenHidesItsSecret(t *testing.T) {
 		assert.Contains(t, out, "0496d4c2-42e6-4072-80b3-7b69bfdc76fd", "%s shows the id: %s", name, out)
 	}
 	assert.Contains(t, js.String(), `"account":{"account_token":"[hidden]","id":"0496d4c2-42e6-4072-80b3-7b69bfdc76fd","integration":"bamboohr"}`)
+}
+
+// encoding/json never calls LogValue: slog's JSON handler, an HTTP answer
+// or a queue message holding an AccountToken, alone or in a slice, map,
+// struct or pointer, shows everything but the token. JSON made that way
+// holds no token to store, so decoding it fails rather than yield a token
+// of "[hidden]"; the token is taken out on purpose from the field.
+func TestAccountTokenJSONHidesItsSecret(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	mux.Handle("/api/", newWireRecorder(t, wireAnswer{200, accountTokenJSON}))
+	at, err := c.ExchangeAccountToken(context.Background(), mergelink.CategoryHRIS, publicToken)
+	require.NoError(t, err)
+	type holder struct {
+		Token  mergelink.AccountToken
+		Tokens []*mergelink.AccountToken
+	}
+	for name, v := range map[string]any{
+		"value":             *at,
+		"pointer":           at,
+		"slice":             []mergelink.AccountToken{*at, *at},
+		"slice of pointers": []*mergelink.AccountToken{at},
+		"map":               map[string]mergelink.AccountToken{"a": *at},
+		"map of pointers":   map[string]*mergelink.AccountToken{"a": at},
+		"struct":            holder{Token: *at, Tokens: []*mergelink.AccountToken{at}},
+		"pointer to struct": &holder{Token: *at},
+		"any":               []any{map[string]any{"x": at}},
+	} {
+		data, err := json.Marshal(v)
+		require.NoError(t, err, name)
+		assert.NotContains(t, string(data), secretAccountToken, name)
+		assert.Contains(t, string(data), `"account_token":"[hidden]"`, name)
+		assert.Contains(t, string(data), "0496d4c2-42e6-4072-80b3-7b69bfdc76fd", "%s shows the id", name)
+		for hname, h := range map[string]slog.Handler{"JSON": nil, "text": nil} {
+			var out bytes.Buffer
+			if hname == "JSON" {
+				h = slog.NewJSONHandler(&out, nil)
+			} else {
+				h = slog.NewTextHandler(&out, nil)
+			}
+			slog.New(h).Info("linked", "v", v)
+			assert.NotContains(t, out.String(), secretAccountToken, "slog %s handler, %s", hname, name)
+			assert.Contains(t, out.String(), "0496d4c2-42e6-4072-80b3-7b69bfdc76fd", "slog %s handler, %s", hname, name)
+		}
+	}
+
+	data, err := json.Marshal(at)
+	require.NoError(t, err)
+	var back mergelink.AccountToken
+	err = json.Unmarshal(data, &back)
+	require.Error(t, err, "a masked token is no token")
+	assert.Contains(t, err.Error(), "store the AccountToken field")
+	assert.Equal(t, secretAccountToken, at.AccountToken, "the field is how the token is taken out")
+
+	var empty mergelink.AccountToken
+	data, err = json.Marshal(empty)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"account_token":""`, "no token, nothing to hide")
 }
 
 // linkedAccountJSON is a linked account with every field of Merge's
