@@ -375,3 +375,18 @@ func TestOriginOfPorts(t *testing.T) {
 		}
 	}
 }
+
+// A callback URL is used as it is written: one with a space, a control or
+// an invisible character anywhere has no origin and is not appended.
+func TestCallbackURLWithInvisibleRunes(t *testing.T) {
+	t.Parallel()
+	for _, r := range []rune{' ', '\t', '\n', '\r', '\v', '\f', 0, 0x7f, 0x85, 0xa0, 0x2028, 0x200b, 0x202e, 0xfeff} {
+		for _, cb := range []string{string(r) + "https://myapp.com/cb", "https://myapp.com/cb" + string(r), "https://myapp.com/c" + string(r) + "b"} {
+			_, err := agenthandler.OriginOf(cb)
+			assert.Error(t, err, "%q", cb)
+			got, err := agenthandler.AppendCallbackURL("https://ah.merge.dev/link/lt", cb)
+			assert.Error(t, err, "%q", cb)
+			assert.Empty(t, got)
+		}
+	}
+}

@@ -56,8 +56,12 @@ func (p LinkTokenParams) check(c *validate.Checker) {
 	if p.CallbackURL != "" {
 		// Every rule runs on the string sent, whatever another rule found.
 		shown := validate.QuoteURL(p.CallbackURL)
-		c.PlainURL("CallbackURL", p.CallbackURL)
-		if _, err := validate.Origin(p.CallbackURL); err != nil {
+		visible := p.CallbackURL
+		if !c.PlainURL("CallbackURL", p.CallbackURL) {
+			// Reported: check the rest of the URL as a reader sees it.
+			visible = validate.Visible(p.CallbackURL)
+		}
+		if _, err := validate.Origin(visible); err != nil {
 			c.Add("CallbackURL", err.Error(), shown)
 		}
 		keys := validate.QueryKeys(p.CallbackURL)

@@ -320,6 +320,10 @@ func TestCreateLinkTokenRefusesCallbackURLWithInvisibleRunes(t *testing.T) {
 			}
 		}
 	}
+	// The origin rules run too, on the URL as a reader sees it.
+	err := agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: " http://myapp.com/cb\n"}.Validate()
+	assert.True(t, validatetest.HasProblem(err, "CallbackURL", "U+0020"), "%v", err)
+	assert.True(t, validatetest.HasProblem(err, "CallbackURL", "must use https"), "%v", err)
 	assert.Zero(t, f.requests(), "nothing is sent")
 }
 

@@ -53,7 +53,9 @@ func BaseURL(raw string) (string, error) {
 // (and a port other than the scheme's default), lower-cased. The scheme is
 // https, a custom one such as myapp (origin "myapp://"), or http on a
 // loopback host only. The origin is its own origin: a host that would not
-// survive being written back (an IPv6 zone, say) is refused.
+// survive being written back (an IPv6 zone, say) is refused, and so is a
+// URL that holds a space, a control or an invisible character anywhere
+// (an error matching ErrNotPlain).
 func Origin(raw string) (string, error) {
 	o, err := origin(raw)
 	if err != nil {
@@ -66,7 +68,12 @@ func Origin(raw string) (string, error) {
 }
 
 func origin(raw string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	// The URL is checked as it is written, as it will be sent: a space
+	// trimmed here would still reach Merge.
+	if err := plainURL(raw); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" {
 		return "", errors.New("must be an absolute URL with a scheme, such as https://myapp.com or myapp://")
 	}

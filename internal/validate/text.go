@@ -2,6 +2,7 @@ package validate
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -171,13 +172,40 @@ func (c *Checker) HasProblem(field string) bool {
 // not the one a reader sees, and a parser may trim or refuse what another
 // keeps. It reports whether s passed.
 func (c *Checker) PlainURL(field, s string) bool {
-	for i, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			c.Add(field, fmt.Sprintf("must hold no space, control or invisible character: %U at byte %d; escape it (%%20 for a space) or remove it", r, i), QuoteURL(s))
-			return false
-		}
+	if err := plainURL(s); err != nil {
+		c.Add(field, err.Error(), QuoteURL(s))
+		return false
 	}
 	return true
+}
+
+// ErrNotPlain is matched by the errors of Origin and PlainURL for a URL
+// that holds a space, a control or an invisible character.
+var ErrNotPlain = errors.New("must hold no space, control or invisible character")
+
+// Visible returns s without its spaces, control and invisible characters.
+func Visible(s string) string {
+	return strings.Map(func(r rune) rune {
+		if notPlain(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func notPlain(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
+
+// plainURL returns an error matching ErrNotPlain that names the first
+// space, control or invisible character of s, or nil.
+func plainURL(s string) error {
+	for i, r := range s {
+		if notPlain(r) {
+			return fmt.Errorf("%w: %U at byte %d; escape it (%%20 for a space) or remove it", ErrNotPlain, r, i)
+		}
+	}
+	return nil
 }
 
 // QueryKeys returns the names of the query parameters of the URL raw, as
