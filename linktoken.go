@@ -221,7 +221,7 @@ func (p LinkTokenParams) Validate() error { return p.check("LinkTokenParams") }
 func (p LinkTokenParams) check(name string) error {
 	ck := validate.New(name)
 	ck.Strings("", p)
-	if !ck.HasProblem("IntegrationSpecificConfig") {
+	if len(p.IntegrationSpecificConfig) > 0 && !ck.HasProblem("IntegrationSpecificConfig") {
 		ck.JSON("IntegrationSpecificConfig", p.IntegrationSpecificConfig)
 	}
 	ck.Length("EndUserEmailAddress", p.EndUserEmailAddress, 1, 100)

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -33,100 +34,155 @@ func (c *Checker) UTF8(field, s string) {
 // infinite number, a channel, a func or a complex number is a problem, and
 // so is a value that holds itself. Unexported struct fields are skipped,
 // as encoding/json skips them. Strings is how each Validate covers its
-// string fields, those added later included.
+// string fields, those added later included. It allocates nothing for a
+// value without problems or maps, beyond
+// putting v in an interface.
 func (c *Checker) Strings(field string, v any) {
-	w := walker{c: c, onPath: map[uintptr]bool{}}
-	w.walk(field, reflect.ValueOf(v), false)
+	w := walkers.Get().(*walker)
+	w.c = c
+	w.onPath = w.buf[:0]
+	w.path = w.pathBuf[:0]
+	if field != "" {
+		w.path = append(w.path, step{name: field})
+	}
+	w.walk(reflect.ValueOf(v), false)
+	*w = walker{} // hold on to nothing of v
+	walkers.Put(w)
+}
+
+// walkers keeps walkers for reuse: a walk is on every call's path.
+var walkers = sync.Pool{New: func() any { return new(walker) }}
+
+// step is one step of the path from the root to the value being walked:
+// a field name, a slice index or a map key.
+type step struct {
+	name  string
+	index int
+	key   reflect.Value
+	kind  byte // 0 field, 'i' index, 'k' map key
 }
 
 type walker struct {
 	c *Checker
+	// path leads from the root to the value being walked; the field name
+	// is written out only for a problem.
+	path []step
 	// onPath holds the maps, slices and pointers between the root and the
 	// value being walked, to stop at a value that holds itself.
-	onPath map[uintptr]bool
+	onPath []uintptr
+	// buf and pathBuf back onPath and path, so that one allocation holds
+	// the whole walk of a usual params value.
+	buf     [8]uintptr
+	pathBuf [6]step
 }
 
-// walk checks v, named field; loose is true below an interface, where
-// encoding/json decides how to encode whatever it finds.
-func (w *walker) walk(field string, v reflect.Value, loose bool) {
+// name writes the path out in Go's notation.
+func (w *walker) name() string {
+	var b strings.Builder
+	for _, s := range w.path {
+		switch s.kind {
+		case 'i':
+			fmt.Fprintf(&b, "[%d]", s.index)
+		case 'k':
+			b.WriteString("[" + keyName(s.key) + "]")
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s.name)
+		}
+	}
+	return b.String()
+}
+
+func (w *walker) add(rule, value string) { w.c.Add(w.name(), rule, value) }
+
+// walk checks v; loose is true below an interface, where encoding/json
+// decides how to encode whatever it finds.
+func (w *walker) walk(v reflect.Value, loose bool) {
 	if !v.IsValid() {
 		return
 	}
 	switch v.Kind() {
 	case reflect.String:
-		w.c.UTF8(field, v.String())
+		if !utf8.ValidString(v.String()) {
+			w.add(RuleUTF8, "")
+		}
 	case reflect.Float32, reflect.Float64:
 		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
-			w.c.Add(field, "must be a finite number: JSON has no NaN or infinity", fmt.Sprint(f))
+			w.add("must be a finite number: JSON has no NaN or infinity", fmt.Sprint(f))
 		}
 	case reflect.Complex64, reflect.Complex128, reflect.Chan, reflect.Func, reflect.UnsafePointer:
 		if loose {
-			w.c.Add(field, fmt.Sprintf("must hold values JSON can encode, not a %s", v.Kind()), "")
+			w.add(fmt.Sprintf("must hold values JSON can encode, not a %s", v.Kind()), "")
 		}
 	case reflect.Interface:
 		if !v.IsNil() {
-			w.walk(field, v.Elem(), true)
+			w.walk(v.Elem(), true)
 		}
 	case reflect.Pointer:
-		if v.IsNil() || !w.enter(field, v) {
+		if v.IsNil() || !w.enter(v) {
 			return
 		}
-		defer delete(w.onPath, v.Pointer())
-		w.walk(field, v.Elem(), loose)
+		w.walk(v.Elem(), loose)
+		w.leave()
 	case reflect.Struct:
 		t := v.Type()
 		for i := range t.NumField() {
 			if f := t.Field(i); f.IsExported() {
-				w.walk(join(field, f.Name), v.Field(i), loose)
+				w.path = append(w.path, step{name: f.Name})
+				w.walk(v.Field(i), loose)
+				w.path = w.path[:len(w.path)-1]
 			}
 		}
 	case reflect.Slice:
 		if v.IsNil() || v.Type().Elem().Kind() == reflect.Uint8 { // []byte is base64 in JSON
 			return
 		}
-		if !w.enter(field, v) {
+		if !w.enter(v) {
 			return
 		}
-		defer delete(w.onPath, v.Pointer())
-		fallthrough
+		w.elements(v, loose)
+		w.leave()
 	case reflect.Array:
-		for i := range v.Len() {
-			w.walk(fmt.Sprintf("%s[%d]", field, i), v.Index(i), loose)
-		}
+		w.elements(v, loose)
 	case reflect.Map:
-		if v.IsNil() || !w.enter(field, v) {
+		if v.IsNil() || !w.enter(v) {
 			return
 		}
-		defer delete(w.onPath, v.Pointer())
 		keys := v.MapKeys()
-		names := make([]string, len(keys))
-		for i, k := range keys {
-			names[i] = keyName(k)
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(keyName(a), keyName(b)) })
+		for _, k := range keys {
+			w.path = append(w.path, step{key: k, kind: 'k'})
+			w.walk(k, loose)
+			w.walk(v.MapIndex(k), loose)
+			w.path = w.path[:len(w.path)-1]
 		}
-		order := make([]int, len(keys))
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortFunc(order, func(a, b int) int { return strings.Compare(names[a], names[b]) })
-		for _, i := range order {
-			name := fmt.Sprintf("%s[%s]", field, names[i])
-			w.walk(name, keys[i], loose)
-			w.walk(name, v.MapIndex(keys[i]), loose)
-		}
+		w.leave()
+	}
+}
+
+func (w *walker) elements(v reflect.Value, loose bool) {
+	for i := range v.Len() {
+		w.path = append(w.path, step{index: i, kind: 'i'})
+		w.walk(v.Index(i), loose)
+		w.path = w.path[:len(w.path)-1]
 	}
 }
 
 // enter marks the map, slice or pointer v as being walked, or reports
 // that it holds itself and returns false.
-func (w *walker) enter(field string, v reflect.Value) bool {
+func (w *walker) enter(v reflect.Value) bool {
 	p := v.Pointer()
-	if w.onPath[p] {
-		w.c.Add(field, "must not hold itself: JSON cannot encode a cycle", "")
+	if p != 0 && slices.Contains(w.onPath, p) {
+		w.add("must not hold itself: JSON cannot encode a cycle", "")
 		return false
 	}
-	w.onPath[p] = true
+	w.onPath = append(w.onPath, p)
 	return true
 }
+
+func (w *walker) leave() { w.onPath = w.onPath[:len(w.onPath)-1] }
 
 // keyName writes a map key as Go would: quoted when it is a string.
 func keyName(k reflect.Value) string {
@@ -137,13 +193,6 @@ func keyName(k reflect.Value) string {
 		return keyName(k.Elem())
 	}
 	return fmt.Sprint(k.Interface())
-}
-
-func join(field, name string) string {
-	if field == "" {
-		return name
-	}
-	return field + "." + name
 }
 
 // JSON checks that v encodes as JSON, as the request body will; run it
