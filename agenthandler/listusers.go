@@ -70,6 +70,7 @@ func (c *Client) ListRegisteredUsers(ctx context.Context, p ListRegisteredUsersP
 		}
 		const path = "/registered-users/"
 		if c == nil || c.s == nil || c.s.AgentBaseErr != nil {
+			// do says why, sending nothing.
 			_, err := c.do(ctx, http.MethodGet, path, q.Encode(), nil, nil)
 			yield(RegisteredUser{}, err)
 			return
