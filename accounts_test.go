@@ -519,17 +519,17 @@ func TestListLinkedAccountsRefusesNextThatIsNotACursor(t *testing.T) {
 	}
 }
 
-// cursorPages serves linked-account pages by cursor: pages maps the cursor
+// linkedAccountPages serves linked-account pages by cursor: pages maps the cursor
 // asked for ("" for the first page) to the page's next cursor, every page
 // empty. It records the cursors asked for, and answers 418 from the 21st
 // request on, so that a client that never stops fails the test.
-type cursorPages struct {
+type linkedAccountPages struct {
 	mu    sync.Mutex
 	pages map[string]string
 	asked []string
 }
 
-func (cp *cursorPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (cp *linkedAccountPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cursor := r.URL.Query().Get("cursor")
 	cp.mu.Lock()
 	cp.asked = append(cp.asked, cursor)
@@ -569,7 +569,7 @@ func TestListLinkedAccountsEndsCycles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c, mux := setup(t, mergelink.WithMaxRetries(0))
-			cp := &cursorPages{pages: tc.pages}
+			cp := &linkedAccountPages{pages: tc.pages}
 			mux.Handle("/api/", cp)
 			ids, errs := collect(c.ListLinkedAccounts(context.Background(), mergelink.LinkedAccountsParams{Cursor: tc.start}))
 			assert.Empty(t, ids)
