@@ -96,6 +96,7 @@ type Server struct {
 	users        []*registeredUser
 	agentTokens  map[string]*agentToken
 	origins      map[string]bool
+	mcp          http.Handler // see HandleMCP
 }
 
 // ServerOption configures a Server.
@@ -329,6 +330,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("POST "+a+"/registered-users/{id}/link-token/{$}", s.agent(s.createAgentLinkToken))
 	api.HandleFunc("POST "+a+"/allowed-callback-origins/{$}", s.agent(s.addCallbackOrigin))
 	api.HandleFunc(a+"/", s.agent(agentNotFound))
+	s.routeMCP(api)
 	// A path missing its trailing slash is answered 404, so that the client
 	// bug shows; ServeMux would redirect it, and a client would follow a
 	// POST's redirect with a GET.
