@@ -178,9 +178,13 @@ func TestListConnectorsRefusesNextOffHost(t *testing.T) {
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { leaked.Add(1) }))
 	t.Cleanup(other.Close)
 	for name, nextOf := range map[string]func(f *fixture) string{
-		"other host":   func(*fixture) string { return other.URL + "/base/api/v1/connectors/?page=2" },
-		"other scheme": func(f *fixture) string { return strings.Replace(f.url, "http://", "https://", 1) + "/base/api/v1/connectors/?page=2" },
-		"user info":    func(f *fixture) string { return strings.Replace(f.url, "http://", "http://user:pw@", 1) + "/base/api/v1/connectors/?page=2" },
+		"other host": func(*fixture) string { return other.URL + "/base/api/v1/connectors/?page=2" },
+		"other scheme": func(f *fixture) string {
+			return strings.Replace(f.url, "http://", "https://", 1) + "/base/api/v1/connectors/?page=2"
+		},
+		"user info": func(f *fixture) string {
+			return strings.Replace(f.url, "http://", "http://user:pw@", 1) + "/base/api/v1/connectors/?page=2"
+		},
 		"scheme-relative": func(*fixture) string {
 			return strings.TrimPrefix(other.URL, "http:") + "/base/api/v1/connectors/?page=2"
 		},
@@ -334,7 +338,9 @@ var lifeCalls = []struct {
 		return errors.New("the iterator yielded nothing")
 	}},
 	{"DeleteCredential", "DELETE /api/v1/credentials/registered-users/{id}/connectors/{slug}/{$}", "/credentials/registered-users/" + userID + "/connectors/linear/",
-		func(ah *agenthandler.Client) error { return ah.DeleteCredential(context.Background(), userID, "linear") }},
+		func(ah *agenthandler.Client) error {
+			return ah.DeleteCredential(context.Background(), userID, "linear")
+		}},
 }
 
 // Every error status comes back as an *APIError with Agent Handler's code,

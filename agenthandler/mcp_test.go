@@ -42,7 +42,7 @@ func TestMCPURLValidation(t *testing.T) {
 	f := setup(t)
 	for _, tt := range []struct {
 		name, toolPack, user string
-		want               []string
+		want                 []string
 	}{
 		{"both empty", "", "", []string{"toolPackID", "registeredUserID"}},
 		{"tool pack not a UUID", "tp-1", userID, []string{"toolPackID"}},
