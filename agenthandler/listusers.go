@@ -6,7 +6,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/google/go-querystring/query"
 
@@ -102,17 +101,12 @@ func (c *Client) ListRegisteredUsers(ctx context.Context, p ListRegisteredUsersP
 }
 
 // nextPage resolves a page's next link against base and returns it, unless
-// it leaves base's scheme and host or was seen before.
+// it leaves base's scheme and host (see onAgentHost) or was seen before.
 func nextPage(base *url.URL, next string, seen map[string]bool) (string, error) {
-	u, err := base.Parse(next)
+	s, err := onAgentHost(base, "/registered-users/", next)
 	if err != nil {
-		return "", fmt.Errorf("mergelink: GET /registered-users/: the next page link %s is not a URL: %w", validate.Quote(next), err)
+		return "", err
 	}
-	if u.Scheme != base.Scheme || !strings.EqualFold(u.Host, base.Host) || u.User != nil {
-		return "", fmt.Errorf("mergelink: GET /registered-users/: not following the next page link to %s://%s: it leaves the Agent Handler host %s://%s, and the request would carry the API key",
-			u.Scheme, u.Host, base.Scheme, base.Host)
-	}
-	s := u.String()
 	if seen[s] {
 		return "", fmt.Errorf("mergelink: GET /registered-users/: the next page link %s points back to a page already read", validate.Quote(s))
 	}

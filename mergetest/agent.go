@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -118,6 +117,7 @@ func (s *Server) createUser(r *http.Request, body []byte) reply {
 		u.UserType = *q.userType
 	}
 	s.users = append(s.users, u)
+	s.agentEvent(agentUserCreated, u, connector{})
 	return reply{http.StatusCreated, u}
 }
 
@@ -136,37 +136,7 @@ func (s *Server) listUsers(r *http.Request, _ []byte) reply {
 			found = append(found, u)
 		}
 	}
-	size := defaultUserPageSize
-	if n, err := strconv.Atoi(q.Get("page_size")); err == nil && n > 0 {
-		size = min(n, maxUserPageSize)
-	}
-	pages := max((len(found)+size-1)/size, 1)
-	page := 1
-	if q.Has("page") {
-		n, err := strconv.Atoi(q.Get("page"))
-		if err != nil || n < 1 || n > pages {
-			return agentError(http.StatusNotFound, "invalid_page", "Invalid page.")
-		}
-		page = n
-	}
-	out := struct {
-		Count    int               `json:"count"`
-		Next     *string           `json:"next"`
-		Previous *string           `json:"previous"`
-		Results  []*registeredUser `json:"results"`
-	}{Count: len(found), Results: found[(page-1)*size : min(page*size, len(found))]}
-	if out.Results == nil {
-		out.Results = []*registeredUser{}
-	}
-	if page < pages {
-		out.Next = s.urlWith(r, "page", strconv.Itoa(page+1))
-	}
-	if page > 2 {
-		out.Previous = s.urlWith(r, "page", strconv.Itoa(page-1))
-	} else if page == 2 {
-		out.Previous = s.urlWith(r, "page", "")
-	}
-	return reply{http.StatusOK, out}
+	return numberedPage(s, r, found, defaultUserPageSize, maxUserPageSize)
 }
 
 // userOf returns the user the path names, or a 404 reply.
@@ -215,6 +185,7 @@ func (s *Server) patchUser(r *http.Request, body []byte) reply {
 	if q.group != nil {
 		u.SharedCredentialGroup = q.group
 	}
+	s.agentEvent(agentUserUpdated, u, connector{})
 	return reply{http.StatusOK, u}
 }
 
@@ -225,6 +196,7 @@ func (s *Server) deleteUser(r *http.Request, _ []byte) reply {
 		return rep
 	}
 	s.users = slices.DeleteFunc(s.users, func(v *registeredUser) bool { return v == u })
+	s.agentEvent(agentUserDeleted, u, connector{})
 	return reply{status: http.StatusNoContent}
 }
 
@@ -372,6 +344,7 @@ func (s *Server) completeAgentLink(token, queryCallback string) (string, error) 
 	if !slices.Contains(u.AuthenticatedConnectors, t.connector) {
 		u.AuthenticatedConnectors = append(u.AuthenticatedConnectors, t.connector)
 	}
+	s.agentEvent(agentCredentialCreated, u, connectorOf(t.connector))
 	return s.callbackRedirect(t, queryCallback), nil
 }
 

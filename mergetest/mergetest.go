@@ -78,11 +78,14 @@ const maxBody = 1 << 20
 
 // Server is a fake Merge. Its methods are safe for concurrent use.
 type Server struct {
-	srv       *httptest.Server
-	apiKey    string
-	now       func() time.Time
-	hooks     *deliverer
-	closeOnce sync.Once
+	srv    *httptest.Server
+	apiKey string
+	now    func() time.Time
+	hooks  *deliverer
+	// agentHooks sends Agent Handler's webhooks; its URL is "" until one
+	// is set.
+	agentHooks *deliverer
+	closeOnce  sync.Once
 
 	mu           sync.Mutex
 	closed       bool
@@ -106,9 +109,12 @@ type config struct {
 	apiKey     string
 	webhookURL string
 	webhookKey string
-	retryWait  time.Duration
-	now        func() time.Time
-	problems   []string
+	// agentWebhookURL and agentWebhookKey configure Agent Handler's
+	// webhooks (WithAgentWebhook).
+	agentWebhookURL, agentWebhookKey string
+	retryWait                        time.Duration
+	now                              func() time.Time
+	problems                         []string
 }
 
 // WithAPIKey sets the only API key the server accepts; any other, or none,
@@ -184,6 +190,7 @@ func NewServer(opts ...ServerOption) *Server {
 		byOrigin:     map[string]*account{},
 		agentTokens:  map[string]*agentToken{},
 		origins:      map[string]bool{},
+		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait),
 	}
 	if c.webhookURL != "" {
 		s.hooks = newDeliverer(c.webhookURL, c.webhookKey, c.retryWait)
@@ -238,6 +245,7 @@ func (s *Server) Close() {
 		if s.hooks != nil {
 			s.hooks.drain()
 		}
+		s.agentHooks.drain()
 	})
 }
 
@@ -329,6 +337,9 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("DELETE "+a+"/registered-users/{id}/{$}", s.agent(s.deleteUser))
 	api.HandleFunc("POST "+a+"/registered-users/{id}/link-token/{$}", s.agent(s.createAgentLinkToken))
 	api.HandleFunc("POST "+a+"/allowed-callback-origins/{$}", s.agent(s.addCallbackOrigin))
+	api.HandleFunc("GET "+a+"/connectors/{$}", s.agent(s.listConnectors))
+	api.HandleFunc("GET "+a+"/connectors/{slug}/{$}", s.agent(s.getConnector))
+	api.HandleFunc("DELETE "+a+"/credentials/registered-users/{id}/connectors/{slug}/{$}", s.agent(s.deleteCredential))
 	api.HandleFunc(a+"/", s.agent(agentNotFound))
 	s.routeMCP(api)
 	// A path missing its trailing slash is answered 404, so that the client

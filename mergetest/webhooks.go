@@ -26,9 +26,13 @@ const DeliveryAttempts = 4
 // on. Its String method hides the payload, and JSON (a slog JSON
 // handler's, say) leaves it out.
 type Delivery struct {
-	// Event is the webhook's event, such as "LinkedAccount.linked".
-	Event           string
+	// Event is the webhook's event, such as "LinkedAccount.linked" or,
+	// for Agent Handler, "credential.created".
+	Event string
+	// LinkedAccountID is the Linked Account of a Unified API webhook.
 	LinkedAccountID string
+	// RegisteredUserID is the registered user of an Agent Handler webhook.
+	RegisteredUserID string
 	// Payload is the body sent, which the signature header signs. It holds
 	// the account token.
 	Payload []byte `json:"-"`
@@ -45,7 +49,11 @@ type Delivery struct {
 // String describes the delivery without its payload, which holds an
 // account token.
 func (d Delivery) String() string {
-	s := fmt.Sprintf("%s for %s: %d attempt(s), status %d", d.Event, d.LinkedAccountID, d.Attempts, d.StatusCode)
+	about := d.LinkedAccountID
+	if about == "" {
+		about = d.RegisteredUserID
+	}
+	s := fmt.Sprintf("%s for %s: %d attempt(s), status %d", d.Event, about, d.Attempts, d.StatusCode)
 	if d.Err != nil {
 		s += ": " + d.Err.Error()
 	}
@@ -78,7 +86,12 @@ func (s *Server) WaitForDeliveries(ctx context.Context, n int) ([]Delivery, erro
 	if s.hooks == nil {
 		return nil, errors.New("mergetest: WaitForDeliveries: the server delivers no webhooks: start it WithWebhook")
 	}
-	d := s.hooks
+	return s.hooks.waitFor(ctx, n, "WaitForDeliveries")
+}
+
+// waitFor waits until at least n deliveries have finished and returns
+// them all; name is the caller's, for the error.
+func (d *deliverer) waitFor(ctx context.Context, n int, name string) ([]Delivery, error) {
 	for {
 		d.mu.Lock()
 		done, changed := d.done, d.changed
@@ -92,7 +105,7 @@ func (s *Server) WaitForDeliveries(ctx context.Context, n int) ([]Delivery, erro
 		case <-ctx.Done():
 			d.mu.Lock()
 			defer d.mu.Unlock()
-			return cloneDeliveries(d.done), fmt.Errorf("mergetest: WaitForDeliveries: %d of %d deliveries finished: %w", len(d.done), n, ctx.Err())
+			return cloneDeliveries(d.done), fmt.Errorf("mergetest: %s: %d of %d deliveries finished: %w", name, len(d.done), n, ctx.Err())
 		}
 	}
 }
@@ -106,16 +119,23 @@ func cloneDeliveries(ds []Delivery) []Delivery {
 	return out
 }
 
-// deliverer sends webhooks: one goroutine per Linked Account with pending
-// deliveries, so that each account's events arrive in order while a slow
-// receiver for one account does not hold up the others.
+// deliverer sends webhooks: one goroutine per Linked Account (or
+// registered user) with pending deliveries, so that each one's events
+// arrive in order while a slow receiver for one does not hold up the
+// others. The Unified API's webhooks and Agent Handler's each have one.
 type deliverer struct {
-	url, key string
-	hookID   string
-	wait     time.Duration
-	client   *http.Client
+	hookID string
+	wait   time.Duration
+	client *http.Client
+	// header carries the signature that sign computes of a payload with
+	// the key; attempts is how many times a delivery is tried.
+	header   string
+	sign     func(payload []byte, key string) string
+	attempts int
 
 	mu sync.Mutex
+	// url is where deliveries go and key signs each attempt.
+	url, key string
 	// queues holds each account's pending deliveries, the one being sent
 	// first. A goroutine runs for an account exactly when its queue is not
 	// empty.
@@ -127,13 +147,16 @@ type deliverer struct {
 
 func newDeliverer(url, key string, wait time.Duration) *deliverer {
 	return &deliverer{
-		url:     url,
-		key:     key,
-		hookID:  newID(),
-		wait:    wait,
-		client:  &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}},
-		queues:  map[string][]*Delivery{},
-		changed: make(chan struct{}),
+		url:      url,
+		key:      key,
+		hookID:   newID(),
+		wait:     wait,
+		header:   mergelink.SignatureHeader,
+		sign:     mergelink.SignWebhook,
+		attempts: DeliveryAttempts,
+		client:   &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}},
+		queues:   map[string][]*Delivery{},
+		changed:  make(chan struct{}),
 	}
 }
 
@@ -178,7 +201,7 @@ func (d *deliverer) run(accountID string) {
 // transient failure (see retryable); any other answer is final.
 func (d *deliverer) send(dl *Delivery) {
 	wait := d.wait
-	for dl.Attempts < DeliveryAttempts {
+	for dl.Attempts < d.attempts {
 		if dl.Attempts > 0 {
 			time.Sleep(wait)
 			wait *= 2
@@ -200,15 +223,18 @@ func retryable(status int) bool {
 	return status == 0 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 }
 
-// post sends a signed payload once.
+// post sends a payload once, signed with the current key.
 func (d *deliverer) post(payload []byte) (int, error) {
-	req, err := http.NewRequest(http.MethodPost, d.url, bytes.NewReader(payload))
+	d.mu.Lock()
+	url, key := d.url, d.key
+	d.mu.Unlock()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(payload))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "mergetest-webhooks")
-	req.Header.Set(mergelink.SignatureHeader, mergelink.SignWebhook(payload, d.key))
+	req.Header.Set(d.header, d.sign(payload, key))
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return 0, err
