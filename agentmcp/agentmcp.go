@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 
@@ -38,6 +39,7 @@ type Option func(*options)
 type options struct {
 	authenticatedOnly bool
 	httpClient        *http.Client
+	logger            *slog.Logger
 }
 
 // WithAuthenticatedOnly asks the server to list only the tools of the
@@ -61,6 +63,14 @@ func WithHTTPClient(hc *http.Client) Option {
 			o.httpClient = hc
 		}
 	}
+}
+
+// WithLogger makes the session log each MCP request (method, path and
+// status, at debug level) and the MCP SDK's own client activity to l. The
+// session is silent without it; it never logs the API key, headers or
+// bodies.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger = l }
 }
 
 // Connect opens an MCP session with the tool pack toolPackID for the
@@ -104,9 +114,9 @@ func Connect(ctx context.Context, c *mergelink.Client, toolPackID, registeredUse
 		copied := *o.httpClient
 		hc = &copied
 	}
-	hc.Transport = &authTransport{auth: ah.Authorize, base: hc.Transport, path: path}
+	hc.Transport = &authTransport{auth: ah.Authorize, base: hc.Transport, path: path, logger: o.logger}
 
-	client := mcp.NewClient(&mcp.Implementation{Name: "mergelink-agentmcp", Version: mergelink.Version}, nil)
+	client := mcp.NewClient(&mcp.Implementation{Name: "mergelink-agentmcp", Version: mergelink.Version}, &mcp.ClientOptions{Logger: o.logger})
 	transport := &mcp.StreamableClientTransport{
 		Endpoint:   u.String(),
 		HTTPClient: hc,

@@ -2,7 +2,12 @@ module github.com/mergelink/mergelink/agentmcp
 
 go 1.25.0
 
-require github.com/mergelink/mergelink v0.0.0
+require (
+	github.com/mergelink/mergelink v0.0.0
+	github.com/stretchr/testify v1.12.1
+)
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
 
 require (
 	github.com/google/go-querystring v1.2.0 // indirect

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 
@@ -22,9 +23,10 @@ const maxErrorBody = 1 << 20
 // answer as a *mergelink.APIError for the call that sent it. It holds no
 // key itself, and prints none.
 type authTransport struct {
-	auth func(*http.Request) error
-	base http.RoundTripper
-	path string
+	auth   func(*http.Request) error
+	base   http.RoundTripper
+	path   string
+	logger *slog.Logger // nil: silent
 }
 
 // RoundTrip sends a copy of req with the API key: a RoundTripper must not
@@ -42,8 +44,13 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		base = http.DefaultTransport
 	}
 	resp, err := base.RoundTrip(r)
-	if err != nil || resp.StatusCode < 300 {
-		return resp, err
+	if err != nil {
+		t.log(req.Context(), slog.LevelDebug, "agentmcp: request failed", req.Method, slog.String("error", err.Error()))
+		return nil, err
+	}
+	t.log(req.Context(), slog.LevelDebug, "agentmcp: request", req.Method, slog.Int("status", resp.StatusCode))
+	if resp.StatusCode < 300 {
+		return resp, nil
 	}
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
 	resp.Body.Close()
@@ -59,6 +66,13 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
+}
+
+// log logs one request by its method and path, which hold no secret.
+func (t *authTransport) log(ctx context.Context, level slog.Level, msg, method string, attr slog.Attr) {
+	if t.logger != nil {
+		t.logger.LogAttrs(ctx, level, msg, slog.String("method", method), slog.String("path", t.path), attr)
+	}
 }
 
 // String names the transport without the key it adds.
