@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/internal/paging"
 )
 
@@ -19,9 +20,11 @@ import (
 type Session struct {
 	path string
 	open func(context.Context) (*mcp.ClientSession, error)
-	cs   *mcp.ClientSession
 
 	mu      sync.Mutex
+	cs      *mcp.ClientSession
+	broken  bool // cs failed: the next request opens a new one
+	closed  bool
 	tools   []*mcp.Tool
 	listed  bool
 	stale   bool
@@ -54,7 +57,7 @@ func (s *Session) Refresh(ctx context.Context) error {
 // refresh lists every page of tools and records the listing, clearing the
 // connectors it shows as connected from those awaited.
 func (s *Session) refresh(ctx context.Context) ([]*mcp.Tool, error) {
-	tools, err := call(ctx, "tools/list", s.path, s.listAll)
+	tools, err := withSession(s, ctx, "tools/list", true, s.listAll)
 	if err != nil {
 		return nil, err
 	}
@@ -72,10 +75,10 @@ func (s *Session) refresh(ctx context.Context) ([]*mcp.Tool, error) {
 
 // listAll reads every page of tools/list through the module's one
 // pagination loop, which stops a server whose cursors go round.
-func (s *Session) listAll(ctx context.Context) ([]*mcp.Tool, error) {
+func (s *Session) listAll(ctx context.Context, cs *mcp.ClientSession) ([]*mcp.Tool, error) {
 	var tools []*mcp.Tool
 	fetch := func(cursor string) ([]*mcp.Tool, string, error) {
-		res, err := s.cs.ListTools(ctx, &mcp.ListToolsParams{Cursor: cursor})
+		res, err := cs.ListTools(ctx, &mcp.ListToolsParams{Cursor: cursor})
 		if err != nil {
 			return nil, "", err
 		}
@@ -143,8 +146,8 @@ func (s *Session) Call(ctx context.Context, name string, args any) (*Result, err
 		}
 		r.Refreshed = true
 	}
-	res, err := call(ctx, "tools/call "+name, s.path, func(ctx context.Context) (*mcp.CallToolResult, error) {
-		return s.cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	res, err := withSession(s, ctx, "tools/call "+name, false, func(ctx context.Context, cs *mcp.ClientSession) (*mcp.CallToolResult, error) {
+		return cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
 	})
 	if err != nil {
 		return nil, err
@@ -165,9 +168,78 @@ func (s *Session) Call(ctx context.Context, name string, args any) (*Result, err
 	return r, nil
 }
 
-// Close ends the session.
+// ErrClosed is returned by the calls of a Session after Close.
+var ErrClosed = errors.New("agentmcp: the session is closed")
+
+// Close ends the session. Later calls fail with ErrClosed.
 func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	return s.cs.Close()
+}
+
+// session returns the MCP session to send on, opening a new one (an
+// initialize request) when the last one failed.
+func (s *Session) session(ctx context.Context) (*mcp.ClientSession, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return nil, ErrClosed
+	case !s.broken:
+		return s.cs, nil
+	}
+	cs, err := call(ctx, "initialize", s.path, s.open)
+	if err != nil {
+		return nil, err
+	}
+	s.cs.Close()
+	s.cs, s.broken = cs, false
+	return cs, nil
+}
+
+// fail notes that cs failed with err. The SDK closes a connection after
+// most non-2xx answers, and one that is closed stays so: the next request
+// opens a new session. A refusal of the server's own (a JSON-RPC error,
+// such as an unknown tool) leaves it open.
+func (s *Session) fail(cs *mcp.ClientSession, err error) {
+	var apiErr *mergelink.APIError
+	if !errors.As(err, &apiErr) && !errors.Is(err, mcp.ErrConnectionClosed) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cs == cs {
+		s.broken = true
+	}
+}
+
+// withSession runs one request, method, through fn on the current MCP
+// session. When that session turns out closed and no answer came, it
+// opens a new one and, for an idempotent request (a listing, not a tool
+// call, which may have run), sends it once more.
+func withSession[T any](s *Session, ctx context.Context, method string, idempotent bool, fn func(context.Context, *mcp.ClientSession) (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		cs, err := s.session(ctx)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		v, err := call(ctx, method, s.path, func(ctx context.Context) (T, error) { return fn(ctx, cs) })
+		if err == nil {
+			return v, nil
+		}
+		s.fail(cs, err)
+		var apiErr *mergelink.APIError
+		if idempotent && attempt == 1 && errors.Is(err, mcp.ErrConnectionClosed) && !errors.As(err, &apiErr) && ctx.Err() == nil {
+			continue
+		}
+		return v, err
+	}
 }
 
 // String describes the session without the key it sends.

@@ -199,4 +199,3 @@ func countMethod(t *testing.T, f *fixture, method string) int {
 	}
 	return n
 }
-
