@@ -282,8 +282,8 @@ type pending struct {
 func newDeliverer(url, key string, wait time.Duration) *deliverer {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &deliverer{
-		url:     url,
-		key:     key,
+		url:      url,
+		key:      key,
 		hookID:   newID(),
 		wait:     wait,
 		client:   &http.Client{Timeout: attemptTimeout, Transport: &http.Transport{}},
