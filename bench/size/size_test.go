@@ -29,12 +29,14 @@ const (
 const module = "github.com/mergelink/mergelink"
 
 // needed are the module's packages a link token call may pull in: the
-// root package imports agenthandler, which shares the client's settings.
+// root package imports agenthandler, which shares the client's settings,
+// and both page their lists through internal/paging.
 var needed = []string{
 	module,
 	module + "/agenthandler",
 	module + "/bench/size/sdk",
 	module + "/internal/core",
+	module + "/internal/paging",
 	module + "/internal/secret",
 	module + "/internal/transport",
 	module + "/internal/validate",
