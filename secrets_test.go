@@ -243,9 +243,6 @@ func everyCall(c *mergelink.Client) []apiCall {
 			return readAll(ah.ListRegisteredUsers(ctx, agenthandler.ListRegisteredUsersParams{}))
 		}},
 		{"agenthandler.CreateLinkToken", func(ctx context.Context) (any, error) { return ah.CreateLinkToken(ctx, leakUserID, agentLT) }},
-		{"RegisterCallbackOrigin", func(ctx context.Context) (any, error) {
-			return nil, ah.RegisterCallbackOrigin(ctx, "https://myapp.example")
-		}},
 	}
 }
 
@@ -337,7 +334,6 @@ func TestSecretsNeverShow(t *testing.T) {
 		invalid("ListRegisteredUsers", err)
 		_, err = ah.CreateLinkToken(ctx, leakUserID, agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: "http://evil.example/cb?state=x", State: leakState})
 		invalid("agenthandler.CreateLinkToken", err)
-		invalid("RegisterCallbackOrigin", ah.RegisterCallbackOrigin(ctx, "javascript:alert(1)"))
 	})
 
 	t.Run("API errors of every status class", func(t *testing.T) {

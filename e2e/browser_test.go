@@ -187,12 +187,12 @@ func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 	origin := "http://localhost:" + strconv.Itoa(cb.Listener.Addr().(*net.TCPAddr).Port)
 	callbackURL := origin + "/callback"
 
-	srv := mergetest.NewTestServer(t, mergetest.WithAgentWebhook(hooks.URL, key))
-	opts := append(srv.ClientOptions(), mergelink.WithAllowedCallbackOrigins(origin))
-	c, err := mergelink.NewClient(srv.APIKey(), opts...)
+	// The allowed callback origin is the dashboard's: a server option;
+	// ClientOptions tells the client about it.
+	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins(origin), mergetest.WithAgentWebhook(hooks.URL, key))
+	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 	require.NoError(t, err)
 	ah := c.AgentHandler()
-	require.NoError(t, ah.RegisterCallbackOrigin(ctx, origin))
 	user, _, err := ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{
 		OriginUserID:   "e2e-agent-user",
 		OriginUserName: "E2E User",

@@ -68,9 +68,9 @@ func checkAgentWebhook(url, key string) string {
 // SetAgentWebhook makes the server send the Agent Handler webhooks of
 // later events to url, signed with verificationKey, as WithAgentWebhook
 // does from the start: for a receiver whose URL is known only once the
-// server runs. Retries of earlier events go to the new URL with the new
-// key. It fails when url is not http or https, the key is empty, or the
-// server is closed.
+// server runs. Deliveries already queued keep their URL, and are signed
+// with the new key from their next attempt. It fails when url is not http
+// or https, the key is empty, or the server is closed.
 func (s *Server) SetAgentWebhook(url, verificationKey string) error {
 	if p := checkAgentWebhook(url, verificationKey); p != "" {
 		return errors.New("mergetest: SetAgentWebhook: " + p)
@@ -120,9 +120,9 @@ func (s *Server) AgentDeliveries() []Delivery {
 // WaitForAgentDeliveries waits until at least n Agent Handler webhook
 // deliveries have finished and returns them all, in the order they
 // finished. It fails when ctx ends first, returning those finished by
-// then.
+// then, and at once when the server sends no Agent Handler webhooks.
 func (s *Server) WaitForAgentDeliveries(ctx context.Context, n int) ([]Delivery, error) {
-	return s.agentHooks.waitFor(ctx, n, "WaitForAgentDeliveries")
+	return s.agentHooks.waitFor(ctx, n, "WaitForAgentDeliveries", "start it WithAgentWebhook or call SetAgentWebhook")
 }
 
 // newAgentDeliverer returns the deliverer of Agent Handler's webhooks,
@@ -167,10 +167,7 @@ type agentConnector struct {
 // runs with s.mu held, since it reads u.
 func (s *Server) agentEvent(event string, u *registeredUser, k connector) {
 	d := s.agentHooks
-	d.mu.Lock()
-	enabled := d.url != ""
-	d.mu.Unlock()
-	if !enabled {
+	if !d.enabled() {
 		return
 	}
 	user := *u
@@ -183,5 +180,10 @@ func (s *Server) agentEvent(event string, u *registeredUser, k connector) {
 	if err != nil {
 		panic("mergetest: encoding an Agent Handler webhook: " + err.Error())
 	}
-	d.enqueue(u.ID, &Delivery{Event: event, RegisteredUserID: u.ID, Payload: payload})
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.url == "" {
+		return
+	}
+	d.enqueue(u.ID, &pending{Delivery: Delivery{Event: event, RegisteredUserID: u.ID, Payload: payload}, url: d.url})
 }

@@ -111,6 +111,30 @@ func TestAgentWebhooksSignedInOrder(t *testing.T) {
 	assert.Nil(t, decodeAgentPayload(t, ds[0].Payload).Data.Connector, "a user event names no connector")
 }
 
+// A link the user leaves without connecting makes no credential.
+func TestAgentWebhookNoCredentialWhenTheUserLeaves(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 0)
+	srv := mergetest.NewTestServer(t, mergetest.WithAgentWebhook(rc.URL, agentKey))
+	u := createUser(t, srv, "u1")
+	for _, leave := range []func(string) (string, error){srv.CancelAgentLink, srv.DeclineAgentLink} {
+		tok, _ := agentLink(t, srv, u.ID, `{"connector":"linear"}`)
+		_, err := leave(tok)
+		require.NoError(t, err)
+	}
+	tok, _ := agentLink(t, srv, u.ID, `{"connector":"github"}`)
+	_, err := srv.CompleteAgentLink(tok)
+	require.NoError(t, err)
+
+	ds, err := srv.WaitForAgentDeliveries(waitCtx(t), 2)
+	require.NoError(t, err)
+	require.Len(t, ds, 2)
+	assert.Equal(t, "registered_user.created", ds[0].Event)
+	assert.Equal(t, "credential.created", ds[1].Event, "the cancelled and declined links sent nothing")
+	assert.Equal(t, "github", decodeAgentPayload(t, ds[1].Payload).Data.Connector.Slug)
+	assert.Equal(t, []string{"github"}, userConnectors(t, srv, u.ID))
+}
+
 func TestAgentWebhookRetriedFiveTimesThenDropped(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

@@ -227,3 +227,24 @@ func TestDeleteCredentialThroughTheSDK(t *testing.T) {
 	err = ah.DeleteCredential(ctx, u.ID, "notion")
 	assert.ErrorIs(t, err, mergelink.ErrNotFound)
 }
+
+// The connector and credential paths are served without their trailing
+// slash too, as Merge's own plugins call them.
+func TestConnectorPathsWithoutTrailingSlash(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	u := createUser(t, srv, "u1")
+	tok, _ := agentLink(t, srv, u.ID, `{"connector":"slack"}`)
+	_, err := srv.CompleteAgentLink(tok)
+	require.NoError(t, err)
+
+	list := send(t, srv, "GET", ah+"/connectors?page_size=2", "")
+	require.Equal(t, http.StatusOK, list.status, "%s", list.body)
+	assert.Len(t, list.json(t)["results"], 2)
+	one := send(t, srv, "GET", ah+"/connectors/slack", "")
+	require.Equal(t, http.StatusOK, one.status, "%s", one.body)
+	assert.Equal(t, "slack", one.json(t)["slug"])
+	del := send(t, srv, "DELETE", ah+"/credentials/registered-users/"+u.ID+"/connectors/slack", "")
+	assert.Equal(t, http.StatusOK, del.status, "%s", del.body)
+	assert.Equal(t, []string{}, userConnectors(t, srv, u.ID))
+}

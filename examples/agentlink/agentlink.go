@@ -117,6 +117,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return cli.Report(stderr, "agentlink", err, flagOf)
 	}
 	fmt.Fprintf(stdout, "Open this link to connect %s for %s; the browser then comes back to %s\n", *connector, *userName, lp.CallbackURL)
+	fmt.Fprintf(stdout, "(only if %s is among the allowed callback origins in the Merge dashboard, Settings, API Keys: Merge skips the redirect otherwise)\n", origin(lp.CallbackURL))
 	fmt.Fprintln(stdout, magicLinkLine+magicURL)
 	fmt.Fprintln(stdout, "Waiting for the callback (the link works for 30 minutes; Ctrl-C to stop)...")
 
@@ -139,17 +140,27 @@ func loopbackPort(addr string) (string, error) {
 	return port, nil
 }
 
+// origin returns the origin of a callback URL made by callbackURL.
+func origin(callbackURL string) string {
+	o, err := agenthandler.OriginOf(callbackURL)
+	if err != nil {
+		return callbackURL
+	}
+	return o
+}
+
 // callbackURL returns the callback URL of user's link on port. Its host is
 // localhost, the one plain http host Merge allows in a callback origin.
 func callbackURL(port, user string) string {
 	return "http://localhost:" + port + callbackPath + url.PathEscape(user)
 }
 
-// startLink registers lp.CallbackURL's origin with Merge (without it Merge
-// skips the redirect) and the user, and creates the user's link token with
-// a new state, which it gives cb to expect. It returns the registered
-// user's Agent Handler id and the magic link URL. Invalid params fail with
-// a *mergelink.ValidationError before any request.
+// startLink registers the user and creates the user's link token with a
+// new state, which it gives cb to expect. It returns the registered user's
+// Agent Handler id and the magic link URL. lp.CallbackURL's origin must be
+// among the allowed callback origins of the Merge dashboard, or Merge skips
+// the redirect. Invalid params fail with a *mergelink.ValidationError
+// before any request.
 func startLink(ctx context.Context, c *mergelink.Client, user agenthandler.RegisteredUserParams, lp agenthandler.LinkTokenParams, cb *callbacks) (registeredUserID, magicLinkURL string, err error) {
 	state, err := agenthandler.NewState()
 	if err != nil {
@@ -160,9 +171,6 @@ func startLink(ctx context.Context, c *mergelink.Client, user agenthandler.Regis
 		return "", "", err
 	}
 	ah := c.AgentHandler()
-	if err := ah.RegisterCallbackOrigin(ctx, lp.CallbackURL); err != nil {
-		return "", "", fmt.Errorf("registering the callback origin: %w", err)
-	}
 	u, _, err := ah.CreateRegisteredUser(ctx, user)
 	if err != nil {
 		return "", "", fmt.Errorf("registering the user: %w", err)

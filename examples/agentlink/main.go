@@ -8,9 +8,11 @@
 //	go run ./examples/agentlink -user-id user-1234 -user-name Yash -connector linear
 //
 // It serves the callback on a loopback address (127.0.0.1:8081 by default)
-// at http://localhost:PORT, the one plain http origin Merge allows, and
-// registers that origin as an allowed callback origin, without which Merge
-// skips the redirect. It checks its input before listening.
+// at http://localhost:PORT, the one plain http origin Merge allows. Add that
+// origin (http://localhost:8081 by default) to the allowed callback origins
+// in the Merge dashboard (Settings, API Keys) first: Merge documents no API
+// for them, and skips the redirect to an origin it does not allow. It
+// checks its input before listening.
 //
 // With MERGE_AGENT_WEBHOOK_KEY set to the verification key of Agent
 // Handler's webhooks, it also receives them at /webhooks/agent on the same

@@ -182,6 +182,10 @@ func TestRunWaitsForTheWebhook(t *testing.T) {
 			require.True(t, strings.HasPrefix(hookURL, "http://localhost:"), hookURL)
 			require.NoError(t, srv.SetAgentWebhook(hookURL, testWebhookKey))
 		}
+		if _, cb, found := strings.Cut(l, "comes back to "); found {
+			// What the user does in the dashboard.
+			require.NoError(t, srv.AllowCallbackOrigins(origin(cb)))
+		}
 		if rest, found := strings.CutPrefix(l, magicLinkLine); found {
 			magic = rest
 		}
