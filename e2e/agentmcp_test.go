@@ -57,13 +57,11 @@ func TestAgentOverMCPInChromium(t *testing.T) {
 	// agent's: the agent's state rides in its own callback URL.
 	callbackURL := origin + "/callback?state=" + url.QueryEscape(state)
 
-	srv := mergetest.NewTestServer(t)
+	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins(origin))
 	pack := mcptest.Mount(srv)
 	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 	require.NoError(t, err)
-	ah := c.AgentHandler()
-	require.NoError(t, ah.RegisterCallbackOrigin(ctx, origin))
-	user, _, err := ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{OriginUserID: "e2e-mcp-user", OriginUserName: "E2E Agent User"})
+	user, _, err := c.AgentHandler().CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{OriginUserID: "e2e-mcp-user", OriginUserName: "E2E Agent User"})
 	require.NoError(t, err)
 
 	s, err := agentmcp.Connect(ctx, c, pack.ID(), user.ID)

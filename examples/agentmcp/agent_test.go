@@ -106,7 +106,7 @@ func TestAgainstMerge(t *testing.T) {
 	require.True(t, strings.HasPrefix(callback, "http://localhost:"), callback)
 	origin, err := agenthandler.OriginOf(callback)
 	require.NoError(t, err)
-	require.NoError(t, ah.RegisterCallbackOrigin(context.Background(), origin))
+	require.NoError(t, srv.AllowCallbackOrigins(origin)) // as in Merge's dashboard
 
 	redirect, err := srv.CompleteAgentLink(link)
 	require.NoError(t, err)

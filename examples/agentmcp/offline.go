@@ -53,18 +53,16 @@ func runOffline(ctx context.Context, out io.Writer, f flags, args map[string]any
 	l.credentials = credentials
 	defer l.stop()
 
-	srv := newServer(mergetest.WithAgentWebhook(l.url+webhookPath, key))
+	// The callback's origin is allowed, as in the Merge dashboard, or the
+	// fake skips the redirect.
+	srv := newServer(mergetest.WithAgentWebhook(l.url+webhookPath, key), mergetest.WithAllowedCallbackOrigins(l.url))
 	defer srv.Close() // before the local server stops: it waits for the webhooks in flight
 	pack := mcptest.Mount(srv)
 	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 	if err != nil {
 		return err
 	}
-	ah := c.AgentHandler()
-	if err := ah.RegisterCallbackOrigin(ctx, l.url); err != nil { // an allowed origin, or the fake skips the redirect
-		return fmt.Errorf("allowing the callback origin: %w", err)
-	}
-	user, _, err := ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{OriginUserID: "agentmcp-demo-user", OriginUserName: "Ada Lovelace"})
+	user, _, err := c.AgentHandler().CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{OriginUserID: "agentmcp-demo-user", OriginUserName: "Ada Lovelace"})
 	if err != nil {
 		return fmt.Errorf("registering the user: %w", err)
 	}
