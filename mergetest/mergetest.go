@@ -39,6 +39,8 @@
 //	GET    /ah/api/v1/connectors/{slug}/                  200, 404 for a slug not in the catalog
 //	DELETE /ah/api/v1/credentials/registered-users/{id}/connectors/{slug}/
 //	                                                      200, 404 when not connected
+//	POST   /ah/api/v1/tool-packs/{id}/registered-users/{id}/mcp/
+//	                                                      the handler HandleMCP mounts, 404 without
 //
 // Completing an Agent Handler link adds the connector to the registered
 // user's authenticated_connectors; deleting the credential removes it. With
