@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -167,3 +168,39 @@ func TestKeyNeverShows(t *testing.T) {
 }
 
 func hexOf(s string) string { return fmt.Sprintf("%x", s) }
+
+// countingTransport counts the requests it passes on.
+type countingTransport struct {
+	n    atomic.Int32
+	base http.RoundTripper
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.base.RoundTrip(r)
+}
+
+// TestWithHTTPClientAndClose checks that requests go through the caller's
+// client, which is left unchanged, and that a closed session refuses calls.
+func TestWithHTTPClientAndClose(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	rt := &countingTransport{base: http.DefaultTransport}
+	hc := &http.Client{Transport: rt}
+	s, err := agentmcp.Connect(context.Background(), f.c, f.pack.ID(), f.userID, agentmcp.WithHTTPClient(hc))
+	require.NoError(t, err)
+	_, err = s.Tools(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int(rt.n.Load()), len(f.mcpRequests()), "every MCP request went through the caller's client")
+	assert.Same(t, rt, hc.Transport, "the caller's client is not changed")
+
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "Close twice")
+	_, err = s.Call(context.Background(), "linear_create_issue", nil)
+	assert.ErrorIs(t, err, agentmcp.ErrClosed)
+	_, err = s.Tools(context.Background())
+	assert.NoError(t, err, "Tools returns the listing it has")
+	s.Invalidate()
+	_, err = s.Tools(context.Background())
+	assert.ErrorIs(t, err, agentmcp.ErrClosed)
+}

@@ -3,6 +3,7 @@ package agentmcp_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -198,4 +199,47 @@ func countMethod(t *testing.T, f *fixture, method string) int {
 		}
 	}
 	return n
+}
+
+// TestConcurrentCalls calls, lists and invalidates from many goroutines
+// while the user connects, for the race detector, and checks that every
+// call after the connection works.
+func TestConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	s := f.connect(t)
+	ctx := context.Background()
+	res, err := s.Call(ctx, "authenticate_linear", nil)
+	require.NoError(t, err)
+
+	const n = 8
+	errs := make(chan error, 3*n)
+	done := make(chan struct{})
+	for i := range n {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			if _, err := s.Call(ctx, "linear_search_issues", map[string]any{"query": fmt.Sprint(i)}); err != nil {
+				errs <- err
+			}
+			if _, err := s.Tools(ctx); err != nil {
+				errs <- err
+			}
+			s.Invalidate()
+			_ = s.Awaiting()
+		}()
+	}
+	f.complete(t, res)
+	for range n {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i := range n {
+		res, err := s.Call(ctx, "linear_search_issues", map[string]any{"query": fmt.Sprint(i)})
+		require.NoError(t, err)
+		assert.False(t, res.NeedsAuth(), "call %d after the connection: %v", i, res)
+	}
+	assert.Empty(t, s.Awaiting())
 }
