@@ -121,7 +121,7 @@ func Connect(ctx context.Context, c *mergelink.Client, toolPackID, registeredUse
 		Endpoint:   u.String(),
 		HTTPClient: hc,
 		// Agent Handler's endpoint answers POSTs only: there is no stream
-		// for the server to open.
+		// for the server to open, nor one to resume.
 		DisableStandaloneSSE: true,
 		MaxRetries:           -1,
 	}
@@ -129,7 +129,7 @@ func Connect(ctx context.Context, c *mergelink.Client, toolPackID, registeredUse
 	s.open = func(ctx context.Context) (*mcp.ClientSession, error) {
 		return client.Connect(ctx, transport, nil)
 	}
-	cs, err := call(ctx, "initialize", path, func(ctx context.Context) (*mcp.ClientSession, error) { return s.open(ctx) })
+	cs, err := call(ctx, "initialize", path, s.open)
 	if err != nil {
 		return nil, err
 	}
