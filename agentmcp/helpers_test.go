@@ -32,13 +32,12 @@ type fixture struct {
 }
 
 // setup starts a mergetest server that accepts testAPIKey, mounts the fake
-// tool pack on it (pages of three tools, so that listings span pages) and
-// registers a user.
+// tool pack on it (whose listings span pages) and registers a user.
 func setup(t *testing.T, opts ...mcptest.Option) *fixture {
 	t.Helper()
 	f := &fixture{logs: &lockedBuffer{}}
 	f.srv = mergetest.NewTestServer(t, mergetest.WithAPIKey(testAPIKey))
-	f.pack = mcptest.Mount(f.srv, append([]mcptest.Option{mcptest.WithPageSize(3)}, opts...)...)
+	f.pack = mcptest.Mount(f.srv, opts...)
 	c, err := mergelink.NewClient(testAPIKey, append(f.srv.ClientOptions(), mergelink.WithLogger(f.logger()))...)
 	require.NoError(t, err)
 	f.c = c

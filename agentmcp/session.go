@@ -28,6 +28,7 @@ type Session struct {
 	tools   []*mcp.Tool
 	listed  bool
 	stale   bool
+	marks   int             // how many times stale was set: see refresh
 	pending map[string]bool // connectors a call was told to authenticate
 }
 
@@ -56,7 +57,13 @@ func (s *Session) Refresh(ctx context.Context) error {
 
 // refresh lists every page of tools and records the listing, clearing the
 // connectors it shows as connected from those awaited.
+// A mark made while the listing was under way (Invalidate, say) keeps the
+// listing stale: the connection it announces may have come after the
+// server answered.
 func (s *Session) refresh(ctx context.Context) ([]*mcp.Tool, error) {
+	s.mu.Lock()
+	marks := s.marks
+	s.mu.Unlock()
 	tools, err := withSession(s, ctx, "tools/list", true, s.listAll)
 	if err != nil {
 		return nil, err
@@ -69,8 +76,15 @@ func (s *Session) refresh(ctx context.Context) ([]*mcp.Tool, error) {
 			delete(s.pending, c)
 		}
 	}
-	s.stale = len(s.pending) > 0
+	s.stale = len(s.pending) > 0 || s.marks != marks
 	return slices.Clone(tools), nil
+}
+
+// markStale makes the next Call or Tools list again. It runs with s.mu
+// held.
+func (s *Session) markStale() {
+	s.stale = true
+	s.marks++
 }
 
 // listAll reads every page of tools/list through the module's one
@@ -103,7 +117,7 @@ func (s *Session) listAll(ctx context.Context, cs *mcp.ClientSession) ([]*mcp.To
 func (s *Session) Invalidate() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stale = true
+	s.markStale()
 }
 
 // Awaiting returns the connectors that a call was told to authenticate and
@@ -164,7 +178,7 @@ func (s *Session) Call(ctx context.Context, name string, args any) (*Result, err
 	defer s.mu.Unlock()
 	r.Auth, r.Connector = auth, connectorOf(name, s.tools)
 	s.pending[r.Connector] = true
-	s.stale = true
+	s.markStale()
 	return r, nil
 }
 

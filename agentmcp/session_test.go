@@ -13,6 +13,7 @@ import (
 
 	"github.com/mergelink/mergelink/agenthandler"
 	"github.com/mergelink/mergelink/agentmcp"
+	"github.com/mergelink/mergelink/agentmcp/mcptest"
 	"github.com/mergelink/mergelink/mergetest"
 )
 
@@ -30,7 +31,8 @@ func TestNeedAuthThenConnected(t *testing.T) {
 	assert.Contains(t, names, "authenticate_linear")
 	assert.Contains(t, names, "github_create_issue")
 	lists := countMethod(t, f, "tools/list")
-	assert.Greater(t, lists, 5, "a listing of %d tools in pages of 3 reads every page", len(names))
+	assert.Equal(t, (len(names)+mcptest.DefaultPageSize-1)/mcptest.DefaultPageSize, lists, "a listing of %d tools reads every page", len(names))
+	assert.Greater(t, lists, 1)
 	assert.Len(t, names, len(slices.Compact(slices.Sorted(slices.Values(names)))), "no tool twice")
 
 	res, err := s.Call(ctx, "linear_create_issue", map[string]any{"title": "Fix the login page"})
@@ -212,7 +214,7 @@ func TestConcurrentCalls(t *testing.T) {
 	res, err := s.Call(ctx, "authenticate_linear", nil)
 	require.NoError(t, err)
 
-	const n = 8
+	const n = 4
 	errs := make(chan error, 3*n)
 	done := make(chan struct{})
 	for i := range n {

@@ -79,7 +79,7 @@ func TestToolsOfTheCatalog(t *testing.T) {
 // shows them, without an MCP handshake, and reads plain JSON answers.
 func TestPlainJSONRPC(t *testing.T) {
 	t.Parallel()
-	srv, pack, _, userID := setup(t)
+	srv, pack, _, userID := setup(t, mcptest.WithPageSize(4))
 	post := func(body string) map[string]any {
 		req, err := http.NewRequest(http.MethodPost, srv.URL()+mergetest.AgentPath+"/tool-packs/"+pack.ID()+"/registered-users/"+userID+"/mcp/", strings.NewReader(body))
 		require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestPlainJSONRPC(t *testing.T) {
 	}
 	list := post(`{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}`)
 	tools := list["result"].(map[string]any)["tools"].([]any)
-	assert.Len(t, tools, mcptest.DefaultPageSize)
+	assert.Len(t, tools, 4, "WithPageSize(4)")
 	assert.NotEmpty(t, list["result"].(map[string]any)["nextCursor"])
 
 	called := post(`{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "authenticate_linear", "arguments": {}}}`)
