@@ -1,11 +1,15 @@
 package agentmcp_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -244,4 +248,48 @@ func TestConcurrentCalls(t *testing.T) {
 		assert.False(t, res.NeedsAuth(), "call %d after the connection: %v", i, res)
 	}
 	assert.Empty(t, s.Awaiting())
+}
+
+// hookTransport calls during once, before it passes on the first
+// tools/list request after being armed.
+type hookTransport struct {
+	armed  atomic.Bool
+	during func()
+}
+
+func (h *hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && h.armed.Load() {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte(`"tools/list"`)) && h.armed.CompareAndSwap(true, false) {
+			h.during()
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestInvalidateDuringListing checks that an Invalidate that comes while a
+// listing is under way is not lost: the connection it announces may have
+// come after the server answered.
+func TestInvalidateDuringListing(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	hook := &hookTransport{}
+	s := f.connect(t, agentmcp.WithHTTPClient(&http.Client{Transport: hook}))
+	hook.during = s.Invalidate
+	hook.armed.Store(true)
+	_, err := s.Tools(context.Background())
+	require.NoError(t, err)
+	require.False(t, hook.armed.Load(), "the hook ran")
+	before := countMethod(t, f, "tools/list")
+	_, err = s.Tools(context.Background())
+	require.NoError(t, err)
+	assert.Greater(t, countMethod(t, f, "tools/list"), before, "the Invalidate made during the first listing still counts")
+	before = countMethod(t, f, "tools/list")
+	_, err = s.Tools(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, before, countMethod(t, f, "tools/list"), "and only once")
 }
