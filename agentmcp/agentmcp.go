@@ -73,6 +73,12 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
 }
 
+// protocolVersion is the MCP version the session asks for. Merge's OpenAPI
+// lists initialize, tools/list and tools/call as its MCP methods: the
+// initialize handshake's latest version, rather than the SDK's newer
+// default, whose first request (server/discover) Merge does not list.
+const protocolVersion = "2025-11-25"
+
 // Connect opens an MCP session with the tool pack toolPackID for the
 // registered user registeredUserID, at c's region's Agent Handler MCP
 // endpoint (POST /tool-packs/{tool_pack_id}/registered-users/{registered_user_id}/mcp/),
@@ -127,7 +133,7 @@ func Connect(ctx context.Context, c *mergelink.Client, toolPackID, registeredUse
 	}
 	s := &Session{path: path, pending: map[string]bool{}}
 	s.open = func(ctx context.Context) (*mcp.ClientSession, error) {
-		return client.Connect(ctx, transport, nil)
+		return client.Connect(ctx, transport, &mcp.ClientSessionOptions{ProtocolVersion: protocolVersion})
 	}
 	cs, err := call(ctx, "initialize", path, s.open)
 	if err != nil {

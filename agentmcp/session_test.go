@@ -293,3 +293,36 @@ func TestInvalidateDuringListing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before, countMethod(t, f, "tools/list"), "and only once")
 }
+
+// TestOnlyMergesMethods checks that a session sends only what Merge's
+// OpenAPI lists (initialize, tools/list, tools/call) and the initialized
+// notification that completes initialize: not the SDK's newer
+// server/discover, which Merge does not list.
+func TestOnlyMergesMethods(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	s := f.connect(t)
+	res, err := s.Call(context.Background(), "linear_create_issue", map[string]any{"title": "x"})
+	require.NoError(t, err)
+	f.complete(t, res)
+	_, err = s.Call(context.Background(), "linear_create_issue", map[string]any{"title": "x"})
+	require.NoError(t, err)
+
+	var methods []string
+	for _, r := range f.mcpRequests() {
+		var msg struct {
+			Method string
+			Params struct{ ProtocolVersion string }
+		}
+		require.NoError(t, json.Unmarshal(r.Body, &msg))
+		methods = append(methods, msg.Method)
+		if msg.Method == "initialize" {
+			assert.Equal(t, "2025-11-25", msg.Params.ProtocolVersion)
+		}
+	}
+	require.GreaterOrEqual(t, len(methods), 4)
+	assert.Equal(t, []string{"initialize", "notifications/initialized"}, methods[:2])
+	for _, m := range methods[2:] {
+		assert.Contains(t, []string{"tools/list", "tools/call"}, m)
+	}
+}

@@ -81,7 +81,7 @@ func (t *authTransport) String() string { return "agentmcp transport (API key hi
 // GoString is String, so that %#v shows no more.
 func (t *authTransport) GoString() string { return t.String() }
 
-// failure holds the first non-2xx answer to one call's requests.
+// failure holds the last non-2xx answer to one call's requests.
 type failure struct {
 	mu  sync.Mutex
 	err *mergelink.APIError
@@ -92,9 +92,7 @@ type failureKey struct{}
 func (f *failure) set(err *mergelink.APIError) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.err == nil {
-		f.err = err
-	}
+	f.err = err
 }
 
 func (f *failure) get() *mergelink.APIError {
