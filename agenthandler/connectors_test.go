@@ -241,11 +241,34 @@ func TestListConnectorsRefusesACycle(t *testing.T) {
 			slugs, errs := collect(f.ah.ListConnectors(context.Background(), agenthandler.ListConnectorsParams{}))
 			require.Len(t, errs, 1)
 			assert.ErrorIs(t, errs[0], paging.ErrCycle)
+			var de *mergelink.DecodeError
+			require.ErrorAs(t, errs[0], &de, "a server that loops sent a 2xx Merge would not")
+			assert.Equal(t, "/connectors/", de.Path)
+			assert.Equal(t, http.StatusOK, de.StatusCode)
 			assert.Contains(t, errs[0].Error(), "GET /connectors/")
 			assert.LessOrEqual(t, len(slugs), 2)
 			assert.Equal(t, int64(len(slugs)), f.requests(), "one request per page read")
 		})
 	}
+}
+
+// A page is known by its URL however the server spells it: relative to the
+// page it came from, its query in another order, with a fragment.
+func TestListConnectorsSeesACycleHoweverTheLinkIsSpelt(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.mux.HandleFunc("GET /api/v1/connectors/{$}", func(w http.ResponseWriter, r *http.Request) {
+		next := "?page=2&page_size=2" // relative to this page
+		if r.URL.Query().Get("page") == "2" {
+			next = f.url + "/base/api/v1/connectors/?page_size=2&page=2#again"
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"count": 9, "next": next, "results": []any{connectorJSON("c" + r.URL.Query().Get("page"))}})
+	})
+	slugs, errs := collect(f.ah.ListConnectors(context.Background(), agenthandler.ListConnectorsParams{PageSize: 2}))
+	assert.Equal(t, []string{"c", "c2"}, slugs)
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], paging.ErrCycle)
+	assert.Equal(t, int64(2), f.requests())
 }
 
 func TestListConnectorsPageError(t *testing.T) {

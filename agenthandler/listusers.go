@@ -103,10 +103,11 @@ func (c *Client) ListRegisteredUsers(ctx context.Context, p ListRegisteredUsersP
 // nextPage resolves a page's next link against base and returns it, unless
 // it leaves base's scheme and host (see onAgentHost) or was seen before.
 func nextPage(base *url.URL, next string, seen map[string]bool) (string, error) {
-	s, err := onAgentHost(base, "/registered-users/", next)
+	u, err := onAgentHost(base, "/registered-users/", next)
 	if err != nil {
 		return "", err
 	}
+	s := u.String()
 	if seen[s] {
 		return "", fmt.Errorf("mergelink: GET /registered-users/: the next page link %s points back to a page already read", validate.Quote(s))
 	}

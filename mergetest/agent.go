@@ -347,7 +347,8 @@ func (s *Server) completeAgentLink(token, queryCallback, status string) (string,
 		if !slices.Contains(u.AuthenticatedConnectors, t.connector) {
 			u.AuthenticatedConnectors = append(u.AuthenticatedConnectors, t.connector)
 		}
-		s.agentEvent(agentCredentialCreated, u, connectorOf(t.connector))
+		k, _ := lookupConnector(t.connector) // in the catalog: createAgentLinkToken checked
+		s.agentEvent(agentCredentialCreated, u, k)
 	}
 	return s.callbackRedirect(t, queryCallback, status), nil
 }

@@ -166,12 +166,3 @@ func (s *Server) deleteCredential(r *http.Request, _ []byte) reply {
 	s.agentEvent(agentCredentialDeleted, u, k)
 	return reply{status: http.StatusOK}
 }
-
-// connectorOf returns the catalog's connector with slug or, for one it
-// does not know, a connector named after the slug.
-func connectorOf(slug string) connector {
-	if k, ok := lookupConnector(slug); ok {
-		return k
-	}
-	return connector{slug: slug, name: slug}
-}
