@@ -143,8 +143,9 @@ type WebhookEvent struct {
 	CreatedAt time.Time `json:"created_at"`
 	// Data is the raw data object, whose shape depends on the event.
 	Data json.RawMessage `json:"data,omitempty"`
-	// Raw is the whole body, as verified. It is not marshalled to JSON
-	// with the event.
+	// Raw is the whole body, as verified: the payload given to
+	// ParseWebhook itself, not a copy. It is not marshalled to JSON with
+	// the event.
 	Raw json.RawMessage `json:"-"`
 
 	credential CredentialData

@@ -2,6 +2,7 @@ package agenthandler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,7 +34,8 @@ import (
 //
 // Agent Handler waits 10 seconds for a 2xx and drops an event after five
 // failed attempts: keep the function well under that, handing long work
-// to a queue. One delivery store (WithDuplicateStore) can serve this
+// to a queue. The function's context ends after 8 seconds by default (see
+// DefaultWebhookLease). One delivery store (WithDuplicateStore) can serve this
 // handler and mergelink.WebhookHandler at once: deliveries are keyed by
 // the SHA-256 of the signed body. A WebhookHandler is safe for concurrent
 // use.
@@ -66,9 +68,17 @@ func WithMaxBodyBytes(n int64) WebhookOption { return webhookcore.WithMaxBodyByt
 // It is mergelink.WithDuplicateStore.
 func WithDuplicateStore(s delivery.Store) WebhookOption { return webhookcore.WithDuplicateStore(s) }
 
+// DefaultWebhookLease is how long a WebhookHandler's claim on a delivery
+// lasts unless WithDeliveryLease sets another: Agent Handler's wait for a
+// 2xx. The function's context ends after four fifths of it (8 seconds),
+// leaving the rest to record the outcome and answer before Agent Handler
+// counts the attempt as failed. (The Unified API's handler defaults to
+// mergelink.DefaultDeliveryLease.)
+const DefaultWebhookLease = 10 * time.Second
+
 // WithDeliveryLease sets how long the handler's claim on a delivery lasts
-// (at least 1s); the function's context ends after four fifths of it. It
-// is mergelink.WithDeliveryLease.
+// (at least 1s; DefaultWebhookLease unless set); the function's context
+// ends after four fifths of it. It is mergelink.WithDeliveryLease.
 func WithDeliveryLease(d time.Duration) WebhookOption { return webhookcore.WithDeliveryLease(d) }
 
 // WithWebhookLogger makes the handler log refused requests and store
@@ -101,6 +111,8 @@ func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []str
 		},
 		Refusal: webhookRefusal,
 	}
+	// The default lease goes first, so that the caller's options win.
+	opts = append([]WebhookOption{webhookcore.WithDeliveryLease(DefaultWebhookLease)}, opts...)
 	core, err := webhookcore.New(spec, fn, "agenthandler.NewWebhookHandler options", opts)
 	if err != nil {
 		return nil, err
@@ -148,3 +160,6 @@ func (h WebhookHandler) Format(f fmt.State, verb rune) {
 
 // LogValue logs what String says, never the keys.
 func (h WebhookHandler) LogValue() slog.Value { return slog.StringValue(h.String()) }
+
+// MarshalJSON encodes what String says, never the keys.
+func (h WebhookHandler) MarshalJSON() ([]byte, error) { return json.Marshal(h.String()) }

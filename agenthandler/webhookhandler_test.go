@@ -214,18 +214,32 @@ func TestWebhookHandlerStoreDown(t *testing.T) {
 	assert.Zero(t, got.calls())
 }
 
-func TestWebhookHandlerFunctionDeadlineWithinLease(t *testing.T) {
+// TestWebhookHandlerFunctionDeadline checks that fn's context ends within
+// Agent Handler's 10-second wait by default, and at four fifths of a
+// lease that an option sets.
+func TestWebhookHandlerFunctionDeadline(t *testing.T) {
 	t.Parallel()
-	var left time.Duration
-	h := newWebhookHandler(t, func(ctx context.Context, _ *agenthandler.WebhookEvent) error {
-		deadline, ok := ctx.Deadline()
-		require.True(t, ok, "fn's context has a deadline")
-		left = time.Until(deadline)
-		return nil
-	}, agenthandler.WithDeliveryLease(5*time.Second))
-	assert.Equal(t, http.StatusOK, deliverSigned(h, credentialCreated).Code)
-	assert.Greater(t, left, time.Duration(0))
-	assert.LessOrEqual(t, left, 4*time.Second, "fn's context ends at four fifths of the lease")
+	for _, tc := range []struct {
+		name     string
+		opts     []agenthandler.WebhookOption
+		min, max time.Duration
+	}{
+		{"default", nil, 6 * time.Second, 8 * time.Second},
+		{"lease of 5s", []agenthandler.WebhookOption{agenthandler.WithDeliveryLease(5 * time.Second)}, 2 * time.Second, 4 * time.Second},
+		{"lease of 60s, the root package's option", []agenthandler.WebhookOption{mergelink.WithDeliveryLease(time.Minute)}, 46 * time.Second, 48 * time.Second},
+	} {
+		var left time.Duration
+		h := newWebhookHandler(t, func(ctx context.Context, _ *agenthandler.WebhookEvent) error {
+			deadline, ok := ctx.Deadline()
+			require.True(t, ok, "fn's context has a deadline")
+			left = time.Until(deadline)
+			return nil
+		}, tc.opts...)
+		assert.Equal(t, http.StatusOK, deliverSigned(h, credentialCreated).Code, tc.name)
+		assert.Greater(t, left, tc.min, tc.name)
+		assert.LessOrEqual(t, left, tc.max, tc.name)
+	}
+	assert.Equal(t, 10*time.Second, agenthandler.DefaultWebhookLease)
 }
 
 func TestNewWebhookHandlerErrors(t *testing.T) {
@@ -278,6 +292,7 @@ func TestWebhookHandlerHidesKeys(t *testing.T) {
 		assert.NotContains(t, out, otherKey)
 	}
 	assert.Contains(t, printed, "keys: 2 hidden")
+	assert.JSONEq(t, `"agenthandler.WebhookHandler{keys: 2 hidden, maxBody: 1048576, duplicates: true}"`, string(j))
 	assert.Equal(t, "agenthandler.WebhookHandler{keys: 2 hidden, maxBody: 1048576, duplicates: true}", h.String())
 
 	var zero agenthandler.WebhookHandler
