@@ -33,7 +33,7 @@ type fixture struct {
 
 // setup starts a mergetest server that accepts testAPIKey, mounts the fake
 // tool pack on it (whose listings span pages) and registers a user.
-func setup(t *testing.T, opts ...mcptest.Option) *fixture {
+func setup(t testing.TB, opts ...mcptest.Option) *fixture {
 	t.Helper()
 	f := &fixture{logs: &lockedBuffer{}}
 	f.srv = mergetest.NewTestServer(t, mergetest.WithAPIKey(testAPIKey))
@@ -49,7 +49,7 @@ func setup(t *testing.T, opts ...mcptest.Option) *fixture {
 
 // connect opens a session of the fixture's user, logging to f.logs, and
 // closes it when the test ends.
-func (f *fixture) connect(t *testing.T, opts ...agentmcp.Option) *agentmcp.Session {
+func (f *fixture) connect(t testing.TB, opts ...agentmcp.Option) *agentmcp.Session {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
@@ -77,7 +77,7 @@ func (f *fixture) mcpRequests() []mergetest.Request {
 
 // complete completes, as the user's browser would, the link of an
 // authenticate answer.
-func (f *fixture) complete(t *testing.T, res *agentmcp.Result) {
+func (f *fixture) complete(t testing.TB, res *agentmcp.Result) {
 	t.Helper()
 	require.True(t, res.NeedsAuth(), "want an authenticate answer, got %v", res)
 	_, err := f.srv.CompleteAgentLink(res.Auth.MagicLinkURL)

@@ -1,6 +1,7 @@
 package agentmcp
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -80,6 +81,9 @@ func authenticatePayload(res *mcp.CallToolResult) (*agenthandler.AuthenticateRes
 		}
 	}
 	for _, b := range candidates {
+		if !bytes.Contains(b, []byte(`magic_link_url`)) {
+			continue // no payload, and no need to decode the content
+		}
 		var probe map[string]json.RawMessage
 		if json.Unmarshal(b, &probe) != nil {
 			continue
