@@ -168,9 +168,12 @@ type LinkTokenParams struct {
 	// EndUserOrganizationName is the end user's organization. Required, 1
 	// to 100 characters.
 	EndUserOrganizationName string `json:"end_user_organization_name"`
-	// EndUserOriginID is your id for the end user, unique per Linked
-	// Account. Passing the id of an existing Linked Account relinks it: it
-	// keeps its id and account token. Required, 1 to 100 characters.
+	// EndUserOriginID is your id for the end user. Merge identifies a
+	// Linked Account by this id together with the category the end user
+	// links: the same id and category relink the existing Linked Account
+	// (it keeps its id and account token), while the same id in another
+	// category makes a second Linked Account. Two integrations of one
+	// category therefore need two ids. Required, 1 to 100 characters.
 	EndUserOriginID string `json:"end_user_origin_id"`
 	// Categories are what Merge Link offers; the request goes to the first
 	// one's API. Required, known, without duplicates.

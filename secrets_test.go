@@ -267,6 +267,11 @@ func everyCall(c *mergelink.Client) []apiCall {
 			return readAll(c.ListLinkedAccounts(ctx, mergelink.LinkedAccountsParams{}))
 		}},
 		{"CreateAgentLinkToken", func(ctx context.Context) (any, error) { return c.CreateAgentLinkToken(ctx, leakUserID, agentLT) }},
+		{"ListConnectors", func(ctx context.Context) (any, error) {
+			return readAll(ah.ListConnectors(ctx, agenthandler.ListConnectorsParams{}))
+		}},
+		{"GetConnector", func(ctx context.Context) (any, error) { return ah.GetConnector(ctx, "linear") }},
+		{"DeleteCredential", func(ctx context.Context) (any, error) { return nil, ah.DeleteCredential(ctx, leakUserID, "linear") }},
 		{"CreateRegisteredUser", func(ctx context.Context) (any, error) {
 			u, _, err := ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{OriginUserID: "user-1", OriginUserName: "Jane"})
 			return u, err
@@ -280,9 +285,6 @@ func everyCall(c *mergelink.Client) []apiCall {
 			return readAll(ah.ListRegisteredUsers(ctx, agenthandler.ListRegisteredUsersParams{}))
 		}},
 		{"agenthandler.CreateLinkToken", func(ctx context.Context) (any, error) { return ah.CreateLinkToken(ctx, leakUserID, agentLT) }},
-		{"RegisterCallbackOrigin", func(ctx context.Context) (any, error) {
-			return nil, ah.RegisterCallbackOrigin(ctx, "https://myapp.example")
-		}},
 	}
 }
 
@@ -356,6 +358,13 @@ func TestSecretsNeverShow(t *testing.T) {
 		invalid("ListLinkedAccounts", err)
 		_, err = c.CreateAgentLinkToken(ctx, "not-a-uuid", agenthandler.LinkTokenParams{State: leakState})
 		invalid("CreateAgentLinkToken", err)
+		_, err = readAll(ah.ListConnectors(ctx, agenthandler.ListConnectorsParams{PageSize: -1}))
+		invalid("ListConnectors", err)
+		_, err = ah.GetConnector(ctx, "Not A Slug")
+		invalid("GetConnector", err)
+		invalid("DeleteCredential", ah.DeleteCredential(ctx, "x", "Not A Slug"))
+		_, err = ah.MCPURL("x", "y")
+		invalid("MCPURL", err)
 		_, _, err = ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{UserType: "robot"})
 		invalid("CreateRegisteredUser", err)
 		_, err = ah.GetRegisteredUser(ctx, "x")
@@ -367,7 +376,6 @@ func TestSecretsNeverShow(t *testing.T) {
 		invalid("ListRegisteredUsers", err)
 		_, err = ah.CreateLinkToken(ctx, leakUserID, agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: "http://evil.example/cb?state=x", State: leakState})
 		invalid("agenthandler.CreateLinkToken", err)
-		invalid("RegisterCallbackOrigin", ah.RegisterCallbackOrigin(ctx, "javascript:alert(1)"))
 	})
 
 	t.Run("API errors of every status class", func(t *testing.T) {

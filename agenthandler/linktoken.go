@@ -133,7 +133,7 @@ func (c *Client) checkAllowedOrigin(v *validate.Checker, callbackURL string) {
 		return
 	}
 	v.Add("CallbackURL", "origin "+origin+" is not an allowed callback origin ("+strings.Join(c.s.AllowedOrigins, ", ")+
-		"): Merge would silently skip the redirect; register it with RegisterCallbackOrigin and add it to WithAllowedCallbackOrigins",
+		"): Merge would silently skip the redirect; add it to the allowed callback origins in the Merge dashboard (Settings, API Keys) and to WithAllowedCallbackOrigins",
 		validate.QuoteURL(callbackURL))
 }
 

@@ -244,8 +244,7 @@ func TestNoAgentHandlerHostInAPAC(t *testing.T) {
 			_, err := ah.UpdateRegisteredUser(ctx, userID, agenthandler.UpdateRegisteredUserParams{OriginUserName: "Ada"})
 			return err
 		},
-		"DeleteRegisteredUser":   func() error { return ah.DeleteRegisteredUser(ctx, userID) },
-		"RegisterCallbackOrigin": func() error { return ah.RegisterCallbackOrigin(ctx, "https://myapp.com") },
+		"DeleteRegisteredUser": func() error { return ah.DeleteRegisteredUser(ctx, userID) },
 		"ListRegisteredUsers": func() error {
 			for _, err := range ah.ListRegisteredUsers(ctx, agenthandler.ListRegisteredUsersParams{}) {
 				return err
