@@ -38,6 +38,7 @@ var needed = []string{
 	module + "/internal/secret",
 	module + "/internal/transport",
 	module + "/internal/validate",
+	module + "/mergeerr", // the error types every package returns
 }
 
 // banned are packages a user's program must never link through the SDK.
