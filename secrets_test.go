@@ -284,6 +284,18 @@ func TestSecretsNeverShow(t *testing.T) {
 				lc.err("NewClient with the key in a URL's user info", err)
 			}
 		}
+		for _, raw := range []string{
+			"https://api.merge.dev/api?api_key=" + testAPIKey,
+			"https://api.merge.dev/api?" + testAPIKey,
+			"https://api.merge.dev/api?a=b&key=" + testAPIKey + "#x",
+			"https://api.merge.dev/api#" + testAPIKey,
+			"http://evil.example/api?key=" + testAPIKey,
+		} {
+			for _, opt := range []mergelink.Option{mergelink.WithBaseURL(raw), mergelink.WithAgentHandlerBaseURL(raw)} {
+				_, err := mergelink.NewClient(testAPIKey, opt)
+				lc.err("NewClient with the key in a base URL's query or fragment", err)
+			}
+		}
 		_, err = mergelink.NewClient(testAPIKey,
 			mergelink.WithRegion("mars"), mergelink.WithHTTPClient(nil), mergelink.WithMaxRetries(-1),
 			mergelink.WithRetryWait(0, 0), mergelink.WithUserAgent("a\nb"), mergelink.WithLogger(lc.logger))

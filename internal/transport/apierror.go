@@ -3,6 +3,8 @@ package transport
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/mergelink/mergelink/mergeerr"
@@ -45,8 +47,47 @@ func newAPIError(method, path string, resp *http.Response, body []byte, truncate
 		}
 	}
 	e.RetryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		e.Location = redirectTarget(resp.Header.Get(heldLocation))
+	}
 	e.Errors, e.Detail, e.Code = parseProblems(body)
 	return e
+}
+
+// maxLocation bounds the Location kept in an *APIError.
+const maxLocation = 2048
+
+// redirectTarget is where a Location header points, as it was sent but for
+// its user info, query and fragment, which may hold secrets, and cut at
+// maxLocation bytes.
+func redirectTarget(loc string) string {
+	if i := strings.IndexAny(loc, "?#"); i >= 0 {
+		loc = loc[:i]
+	}
+	if u, err := url.Parse(loc); err == nil && u.User != nil {
+		u.User = nil
+		loc = u.String()
+	} else if err != nil {
+		loc = hideUserInfo(loc)
+	}
+	if len(loc) > maxLocation {
+		loc = strings.ToValidUTF8(loc[:maxLocation], "") + "..."
+	}
+	return loc
+}
+
+// hideUserInfo drops what may be user info from a URL that does not parse:
+// everything from the scheme's "//" to the last '@'.
+func hideUserInfo(loc string) string {
+	at := strings.LastIndex(loc, "@")
+	if at < 0 {
+		return loc
+	}
+	start := 0
+	if i := strings.Index(loc[:at], "//"); i >= 0 {
+		start = i + 2
+	}
+	return loc[:start] + loc[at+1:]
 }
 
 // parseProblems reads what a JSON error body says. Unified API errors carry

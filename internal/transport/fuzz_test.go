@@ -100,8 +100,8 @@ func roundTrip(t *testing.T, s string) string {
 }
 
 // FuzzRetryAfter checks that a Retry-After value, seconds or an HTTP date,
-// never gives a negative wait, that seconds are read as such (capped at a
-// day), and that the wait before a retry stays within the cap when the
+// never gives a negative wait or one over a day, that seconds are read as
+// such (capped at a day, however many digits), and that the wait before a retry stays within the cap when the
 // server sets one and within the backoff's bounds when it does not. Seeds
 // are in testdata/fuzz/FuzzRetryAfter.
 func FuzzRetryAfter(f *testing.F) {
@@ -112,8 +112,15 @@ func FuzzRetryAfter(f *testing.F) {
 		if d < 0 || !ok && d != 0 {
 			t.Fatalf("parseRetryAfter(%q) = %s, %t", v, d, ok)
 		}
-		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n >= 0 {
-			if want := time.Duration(min(n, 86400)) * time.Second; !ok || d != want {
+		if ok && d > 24*time.Hour {
+			t.Fatalf("parseRetryAfter(%q) = %s: more than a day", v, d)
+		}
+		if digits := strings.TrimSpace(v); digits != "" && strings.Trim(digits, "0123456789") == "" {
+			want := 24 * time.Hour // for any number too large for an int64, too
+			if n, err := strconv.ParseInt(digits, 10, 64); err == nil && n < 86400 {
+				want = time.Duration(n) * time.Second
+			}
+			if !ok || d != want {
 				t.Fatalf("parseRetryAfter(%q) = %s, %t; want %s", v, d, ok, want)
 			}
 		}
