@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,6 +133,32 @@ func FuzzRetryAfter(f *testing.F) {
 			t.Fatalf("Retry-After %q (%s): waited %s, want it capped at %s", v, d, wait, maxAfter)
 		case !ok && (wait < lo || wait > hi):
 			t.Fatalf("unreadable Retry-After %q: waited %s, outside the backoff's %s to %s", v, wait, lo, hi)
+		}
+	})
+}
+
+// FuzzRedirectTarget checks that the Location kept from a redirect never
+// holds a query, a fragment or user info, however malformed, and stays
+// bounded.
+func FuzzRedirectTarget(f *testing.F) {
+	f.Add("https://user:pw@other.example:8443/x?token=s#f")
+	f.Add("http://u:p@[bad/x?y")
+	f.Add("/relative/path")
+	f.Fuzz(func(t *testing.T, loc string) {
+		got := redirectTarget(loc)
+		if strings.ContainsAny(got, "?#") {
+			t.Fatalf("redirectTarget(%q) = %q: keeps a query or fragment", loc, got)
+		}
+		if len(got) > maxLocation+len("...") {
+			t.Fatalf("redirectTarget(%q) is %d bytes long", loc, len(got))
+		}
+		if u, err := url.Parse(got); err == nil && u.User != nil {
+			t.Fatalf("redirectTarget(%q) = %q: keeps user info", loc, got)
+		}
+		if u, err := url.Parse(loc); err == nil && u.User != nil {
+			if pw, ok := u.User.Password(); ok && len(pw) > 3 && strings.Contains(got, pw) && !strings.Contains(u.Host+u.Path, pw) {
+				t.Fatalf("redirectTarget(%q) = %q: shows the password", loc, got)
+			}
 		}
 	})
 }
