@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -376,6 +377,30 @@ func TestSecretsNeverShow(t *testing.T) {
 		text, json := lc.logs()
 		assert.Contains(t, text, "mergelink: retrying", "retries are logged")
 		assert.Contains(t, json, `"path":"/hris/v1/account-token/{public_token}"`)
+	})
+
+	t.Run("redirects", func(t *testing.T) {
+		c, mux := setup(t, mergelink.WithLogger(lc.logger))
+		locations := []string{
+			"https://user:" + testAPIKey + "@evil.example/x?token=" + leakAccountToken + "#" + leakState,
+			"http://user:" + testAPIKey + "@[bad/x?" + leakAccountToken, // does not parse
+			"/elsewhere?key=" + testAPIKey,
+		}
+		var n atomic.Int32
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", locations[int(n.Add(1))%len(locations)])
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		})
+		for range locations {
+			for _, call := range everyCall(c) {
+				_, err := call.do(ctx)
+				var apiErr *mergelink.APIError
+				if assert.ErrorAs(t, err, &apiErr, call.name) {
+					assert.Equal(t, http.StatusTemporaryRedirect, apiErr.StatusCode, call.name)
+				}
+				lc.err(call.name+" redirected", err)
+			}
+		}
 	})
 
 	t.Run("transport errors", func(t *testing.T) {
