@@ -93,9 +93,10 @@ func New(o Options) *Transport {
 }
 
 // sendingClient returns the copy of hc that the transport sends through.
-// It never follows a redirect: Go's policy would resend the Authorization
-// header to another scheme or port of the same host, and the body and
-// Idempotency-Key to any host, so a 3xx becomes an *APIError instead. Its
+// It never follows a redirect (see holdRedirect and noRedirect): Go's
+// policy would resend the Authorization header to another scheme or port
+// of the same host, and the body and Idempotency-Key to any host, so a 3xx
+// becomes an *APIError instead. Its
 // transport cannot be told to close its idle connections: go-retryablehttp
 // closes them after every failed call, which would empty the pool of a
 // client the caller shares, or of http.DefaultTransport, for every other
@@ -120,8 +121,8 @@ func sendingClient(hc *http.Client) *http.Client {
 	return &c
 }
 
-// noRedirect makes an http.Client return a redirect as its answer (holdRedirect
-// already hides the Location it would follow).
+// noRedirect makes an http.Client return a redirect as its answer; it is
+// a second guard, since holdRedirect already hides the Location to follow.
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // attempt sends one attempt of a call through rt, the caller's transport,
@@ -216,7 +217,8 @@ type Request struct {
 
 // Do sends r, retrying as the options allow, and decodes a 2xx body into
 // out when out is not nil. It returns the final status code. A non-2xx
-// answer is an *APIError; a 2xx body that cannot be decoded a *DecodeError.
+// answer, a redirect included, is an *APIError; a 2xx body that cannot be
+// decoded a *DecodeError; a body cut short an error that wraps the read's.
 func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 	var body []byte
 	if r.Body != nil {
