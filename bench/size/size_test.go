@@ -38,6 +38,7 @@ var needed = []string{
 	module + "/bench/size/sdk",
 	module + "/delivery",
 	module + "/internal/core",
+	module + "/internal/paging", // the root package's and agenthandler's list iterators
 	module + "/internal/webhookcore",
 	module + "/internal/secret",
 	module + "/internal/transport",
