@@ -85,17 +85,21 @@ func (a *Account) validate(ck *validate.Checker) {
 		return
 	}
 	checkCategory(ck, "category", a.category, true)
+	ck.UTF8("category", string(a.category))
 	checkAccountToken(ck, "accountToken", *a.token)
 }
 
-// checkAccountToken adds a problem when token is empty or cannot be sent
-// in a header or query as it is; its value is never shown.
+// checkAccountToken adds a problem when token is empty, is not valid
+// UTF-8, or cannot be sent in a header or query as it is; its value is
+// never shown.
 func checkAccountToken(ck *validate.Checker, field, token string) {
 	switch {
 	case strings.TrimSpace(token) == "":
 		ck.Add(field, "required: the account token of the Linked Account", "")
-	case token != strings.TrimSpace(token) || hasControl(token) || !utf8.ValidString(token):
-		ck.Add(field, "must be valid UTF-8 with no spaces around it and no control characters", "")
+	case !utf8.ValidString(token):
+		ck.UTF8(field, token)
+	case token != strings.TrimSpace(token) || hasControl(token):
+		ck.Add(field, "must have no spaces around it and no control characters", "")
 	}
 }
 

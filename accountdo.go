@@ -32,7 +32,8 @@ import (
 //
 // It fails with a *ValidationError, having sent nothing, when the account,
 // method, path, body or out is wrong (out must be nil or a non-nil
-// pointer; GET and HEAD send no body); with an *APIError when Merge
+// pointer; GET and HEAD send no body; every string of body must be valid
+// UTF-8, and every value encodable as JSON); with an *APIError when Merge
 // refuses; and with a *DecodeError when a 2xx answer does not decode into
 // out.
 func (a *Account) Do(ctx context.Context, method, path string, body, out any) error {
@@ -48,6 +49,9 @@ func (a *Account) Do(ctx context.Context, method, path string, body, out any) er
 		ck.Add("method", "must be GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS", validate.Quote(method))
 	}
 	rel, shown := checkUnifiedPath(ck, "path", path, true)
+	if body != nil {
+		ck.Strings("body", body)
+	}
 	if out != nil {
 		if v := reflect.ValueOf(out); v.Kind() != reflect.Pointer || v.IsNil() {
 			ck.Add("out", "must be nil or a non-nil pointer to decode the answer into", "")
@@ -89,6 +93,7 @@ func Paginate[T any](ctx context.Context, a *Account, path string, query url.Val
 	ck := validate.New("Paginate")
 	a.validate(ck)
 	rel, shown := checkUnifiedPath(ck, "path", path, false)
+	ck.Strings("query", query)
 	if err := ck.Err(); err != nil {
 		return failed[T](err)
 	}
@@ -115,8 +120,12 @@ func checkUnifiedPath(ck *validate.Checker, field, path string, withQuery bool) 
 		ck.Add(field, "required: "+relative[len("must be "):], "")
 		return "", ""
 	}
-	if !utf8.ValidString(path) || strings.ContainsFunc(path, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
-		ck.Add(field, "must be valid UTF-8 with no control characters or backslashes", "")
+	if !utf8.ValidString(path) {
+		ck.UTF8(field, path)
+		return "", ""
+	}
+	if strings.ContainsFunc(path, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		ck.Add(field, "must hold no control characters or backslashes", "")
 		return "", ""
 	}
 	u, err := url.Parse(path)

@@ -86,15 +86,19 @@ type IssuesParams struct {
 // MaxIssuesPageSize is the largest IssuesParams.PageSize.
 const MaxIssuesPageSize = 100
 
-// Validate reports every problem of p in a *ValidationError, or returns nil.
-// ListIssues calls it before sending anything. The account token is never
-// shown in it.
+// Validate reports every problem of p in a *ValidationError, or returns nil:
+// the rules each field states, and a string that is not valid UTF-8 in any
+// field. ListIssues calls it before sending anything. The account token is
+// never shown in it.
 func (p IssuesParams) Validate() error {
 	ck := validate.New("IssuesParams")
-	checkCategory(ck, "PathCategory", p.PathCategory, false)
 	if p.AccountToken != "" {
 		checkAccountToken(ck, "AccountToken", p.AccountToken)
 	}
+	q := p
+	q.AccountToken = "" // checked above
+	ck.Strings("", q)
+	checkCategory(ck, "PathCategory", p.PathCategory, false)
 	ck.UUID("LinkedAccountID", p.LinkedAccountID)
 	switch p.Status {
 	case "", IssueOngoing, IssueResolved:
