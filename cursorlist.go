@@ -7,8 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/mergelink/mergelink/internal/paging"
 	"github.com/mergelink/mergelink/internal/transport"
@@ -60,17 +58,14 @@ func cursorList[T any](ctx context.Context, t *transport.Transport, endpoint, pa
 
 // bareCursor returns the cursor of a page's next field, "" on the last
 // page. Merge sends next as a bare cursor string ("cD0yMDIx..."); anything
-// that looks like a URL or a path is refused, never followed.
+// else (a URL, a path) is refused, never followed, by the rule
+// ListLinkedAccounts follows (isBareCursor).
 func bareCursor(next *string) (string, error) {
 	if next == nil || *next == "" {
 		return "", nil
 	}
-	c := *next
-	switch {
-	case !utf8.ValidString(c) || strings.ContainsFunc(c, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-		return "", errors.New("the next cursor holds spaces, control characters or invalid UTF-8")
-	case strings.Contains(c, "://") || strings.HasPrefix(c, "/") || strings.ContainsAny(c, "?#\\"):
-		return "", errors.New("the next field is a URL or a path, not a bare cursor: Merge sends the cursor alone, and the SDK follows no link")
+	if !isBareCursor(*next) {
+		return "", errors.New("the next field is not a bare cursor as Merge sends it (a URL, say): the server is at fault, and it is not followed")
 	}
-	return c, nil
+	return *next, nil
 }
