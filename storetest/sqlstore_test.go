@@ -68,12 +68,12 @@ func TestSQLStoreSweepsExpiredRows(t *testing.T) {
 			}
 			claim("old-success")
 			require.NoError(t, s.Done(ctx, "old-success", "o", true)) // 1st Done
-			claim("stale-claim")                                       // never finished
+			claim("stale-claim")                                      // never finished
 			clock.Advance(61 * time.Minute)
 			claim("young-claim")
 			claim("young-success")
 			require.NoError(t, s.Done(ctx, "young-success", "o", true)) // 2nd Done
-			claim("recent-stale-claim")                                  // lease ends 1m after now
+			claim("recent-stale-claim")                                 // lease ends 1m after now
 			clock.Advance(2 * time.Minute)
 			require.ErrorIs(t, s.Done(ctx, "never", "o", true), delivery.ErrClaimLost) // 3rd Done: sweeps
 			var keys []string
