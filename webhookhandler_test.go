@@ -588,7 +588,9 @@ func TestWebhookHandlerRecordsOutcome(t *testing.T) {
 func TestWebhookHandlerOwnerTokens(t *testing.T) {
 	t.Parallel()
 	store := &ownerStore{}
-	h := newHandler(t, func(context.Context, *mergelink.WebhookEvent) error { return errors.New("fail, so the next copy claims again") },
+	h := newHandler(t, func(context.Context, *mergelink.WebhookEvent) error {
+		return errors.New("fail, so the next copy claims again")
+	},
 		mergelink.WithDuplicateStore(store))
 	body := payload(mergelink.EventIssueNew, `{}`)
 	postSigned(h, body)

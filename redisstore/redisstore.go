@@ -106,9 +106,9 @@ if v ~= ARGV[1] and not (v == false and ARGV[2] == '1') then
   return 0
 end
 if ARGV[2] == '1' then
-  redis.call('SET', KEYS[1], 'd', 'PX', ARGV[3])
+  redis.call('PSETEX', KEYS[1], ARGV[3], 'd')
 else
-  redis.call('DEL', KEYS[1])
+  redis.call('UNLINK', KEYS[1])
 end
 return 1
 `)
