@@ -312,20 +312,28 @@ func freeAddr(t *testing.T) string {
 
 var (
 	receiverOnce sync.Once
+	receiverDir  string
 	receiverBin  string
 	receiverErr  error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if receiverDir != "" {
+		os.RemoveAll(receiverDir)
+	}
+	os.Exit(code)
+}
 
 // buildReceiver builds ./internal/receiver once per run.
 func buildReceiver(t *testing.T) string {
 	t.Helper()
 	receiverOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mergelink-receiver-")
-		if err != nil {
-			receiverErr = err
+		receiverDir, receiverErr = os.MkdirTemp("", "mergelink-receiver-")
+		if receiverErr != nil {
 			return
 		}
-		receiverBin = filepath.Join(dir, "receiver")
+		receiverBin = filepath.Join(receiverDir, "receiver")
 		out, err := exec.Command("go", "build", "-o", receiverBin, "./internal/receiver").CombinedOutput()
 		if err != nil {
 			receiverErr = errors.New("go build ./internal/receiver: " + err.Error() + "\n" + string(out))
