@@ -168,9 +168,12 @@ type LinkTokenParams struct {
 	// EndUserOrganizationName is the end user's organization. Required, 1
 	// to 100 characters.
 	EndUserOrganizationName string `json:"end_user_organization_name"`
-	// EndUserOriginID is your id for the end user, unique per Linked
-	// Account. Passing the id of an existing Linked Account relinks it: it
-	// keeps its id and account token. Required, 1 to 100 characters.
+	// EndUserOriginID is your id for the end user. Merge identifies a
+	// Linked Account by this id together with the category the end user
+	// links: the same id and category relink the existing Linked Account
+	// (it keeps its id and account token), while the same id in another
+	// category makes a second Linked Account. Two integrations of one
+	// category therefore need two ids. Required, 1 to 100 characters.
 	EndUserOriginID string `json:"end_user_origin_id"`
 	// Categories are what Merge Link offers; the request goes to the first
 	// one's API. Required, known, without duplicates.
@@ -196,7 +199,8 @@ type LinkTokenParams struct {
 	Language Language `json:"language,omitempty"`
 	// AreSyncsDisabled turns off the initial, periodic and forced syncs.
 	AreSyncsDisabled bool `json:"are_syncs_disabled,omitempty"`
-	// IntegrationSpecificConfig holds integration-specific options.
+	// IntegrationSpecificConfig holds integration-specific options. It must
+	// encode as JSON: no NaN or infinite number, channel or func in it.
 	IntegrationSpecificConfig map[string]any `json:"integration_specific_config,omitempty"`
 	// CompletedAccountInitialScreen is the first screen for an already
 	// completed Linked Account: InitialScreenSelectiveSync.
@@ -211,13 +215,18 @@ type LinkTokenParams struct {
 	EKMEnabled bool `json:"ekm_enabled,omitempty"`
 }
 
-// Validate reports every problem of p in a *ValidationError, or returns nil.
-// CreateLinkToken calls it before sending anything.
+// Validate reports every problem of p in a *ValidationError, or returns nil:
+// the rules each field states, and in every field a string that is not
+// valid UTF-8. CreateLinkToken calls it before sending anything.
 func (p LinkTokenParams) Validate() error { return p.check("LinkTokenParams") }
 
 // check validates p, naming the params type in the error.
 func (p LinkTokenParams) check(name string) error {
 	ck := validate.New(name)
+	ck.Strings("", p)
+	if len(p.IntegrationSpecificConfig) > 0 && !ck.HasProblem("IntegrationSpecificConfig") {
+		ck.JSON("IntegrationSpecificConfig", p.IntegrationSpecificConfig)
+	}
 	ck.Length("EndUserEmailAddress", p.EndUserEmailAddress, 1, 100)
 	ck.Length("EndUserOrganizationName", p.EndUserOrganizationName, 1, 100)
 	ck.Length("EndUserOriginID", p.EndUserOriginID, 1, 100)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +15,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -106,13 +109,53 @@ func (c *leakCheck) check(what, text string) {
 // secret in String alone still prints its fields under %d or %t.
 var verbs = []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%o"}
 
-// value checks v printed with every verb, and logs it.
+// value checks v printed with every verb, and encoded with encoding/json,
+// and logs it, alone and held in a slice, a map, a struct and through a
+// pointer: slog's JSON handler encodes such holders with encoding/json,
+// which never calls LogValue, and its text handler prints them with fmt.
 func (c *leakCheck) value(what string, v any) {
 	c.t.Helper()
 	for _, verb := range verbs {
 		c.check(what+" "+verb, fmt.Sprintf(verb, v))
 	}
 	c.logger.Debug("value", "what", what, "value", v)
+	if v == nil {
+		return
+	}
+	for how, held := range holders(v) {
+		c.logger.Debug("value", "what", what, "held in", how, "value", held)
+		if data, err := json.Marshal(held); err == nil {
+			c.check(what+" in "+how+" as JSON", string(data))
+		} else {
+			c.check(what+" in "+how+" as JSON (error)", err.Error())
+		}
+	}
+}
+
+// holders returns v alone and held in the containers that slog's handlers
+// print with encoding/json or fmt: a slice and a map of v's own type, a
+// struct field, a pointer, and those nested.
+func holders(v any) map[string]any {
+	rv := reflect.ValueOf(v)
+	slice := reflect.MakeSlice(reflect.SliceOf(rv.Type()), 0, 2)
+	slice = reflect.Append(slice, rv, rv)
+	m := reflect.MakeMap(reflect.MapOf(reflect.TypeOf(""), rv.Type()))
+	m.SetMapIndex(reflect.ValueOf("k"), rv)
+	ptr := reflect.New(rv.Type())
+	ptr.Elem().Set(rv)
+	type holder struct {
+		Value any
+		List  any
+	}
+	return map[string]any{
+		"itself":                v,
+		"a slice":               slice.Interface(),
+		"a map":                 m.Interface(),
+		"a pointer":             ptr.Interface(),
+		"a struct":              holder{Value: v},
+		"a pointer to a struct": &holder{Value: ptr.Interface(), List: slice.Interface()},
+		"a map of slices":       map[string]any{"k": []any{m.Interface()}},
+	}
 }
 
 // err checks that err is an error and shows no secret, nor does any error
@@ -225,6 +268,11 @@ func everyCall(c *mergelink.Client) []apiCall {
 			return readAll(c.ListLinkedAccounts(ctx, mergelink.LinkedAccountsParams{}))
 		}},
 		{"CreateAgentLinkToken", func(ctx context.Context) (any, error) { return c.CreateAgentLinkToken(ctx, leakUserID, agentLT) }},
+		{"ListConnectors", func(ctx context.Context) (any, error) {
+			return readAll(ah.ListConnectors(ctx, agenthandler.ListConnectorsParams{}))
+		}},
+		{"GetConnector", func(ctx context.Context) (any, error) { return ah.GetConnector(ctx, "linear") }},
+		{"DeleteCredential", func(ctx context.Context) (any, error) { return nil, ah.DeleteCredential(ctx, leakUserID, "linear") }},
 		{"CreateRegisteredUser", func(ctx context.Context) (any, error) {
 			u, _, err := ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{OriginUserID: "user-1", OriginUserName: "Jane"})
 			return u, err
@@ -238,9 +286,6 @@ func everyCall(c *mergelink.Client) []apiCall {
 			return readAll(ah.ListRegisteredUsers(ctx, agenthandler.ListRegisteredUsersParams{}))
 		}},
 		{"agenthandler.CreateLinkToken", func(ctx context.Context) (any, error) { return ah.CreateLinkToken(ctx, leakUserID, agentLT) }},
-		{"RegisterCallbackOrigin", func(ctx context.Context) (any, error) {
-			return nil, ah.RegisterCallbackOrigin(ctx, "https://myapp.example")
-		}},
 	}
 }
 
@@ -284,6 +329,18 @@ func TestSecretsNeverShow(t *testing.T) {
 				lc.err("NewClient with the key in a URL's user info", err)
 			}
 		}
+		for _, raw := range []string{
+			"https://api.merge.dev/api?api_key=" + testAPIKey,
+			"https://api.merge.dev/api?" + testAPIKey,
+			"https://api.merge.dev/api?a=b&key=" + testAPIKey + "#x",
+			"https://api.merge.dev/api#" + testAPIKey,
+			"http://evil.example/api?key=" + testAPIKey,
+		} {
+			for _, opt := range []mergelink.Option{mergelink.WithBaseURL(raw), mergelink.WithAgentHandlerBaseURL(raw)} {
+				_, err := mergelink.NewClient(testAPIKey, opt)
+				lc.err("NewClient with the key in a base URL's query or fragment", err)
+			}
+		}
 		_, err = mergelink.NewClient(testAPIKey,
 			mergelink.WithRegion("mars"), mergelink.WithHTTPClient(nil), mergelink.WithMaxRetries(-1),
 			mergelink.WithRetryWait(0, 0), mergelink.WithUserAgent("a\nb"), mergelink.WithLogger(lc.logger))
@@ -314,6 +371,13 @@ func TestSecretsNeverShow(t *testing.T) {
 		invalid("ListLinkedAccounts", err)
 		_, err = c.CreateAgentLinkToken(ctx, "not-a-uuid", agenthandler.LinkTokenParams{State: leakState})
 		invalid("CreateAgentLinkToken", err)
+		_, err = readAll(ah.ListConnectors(ctx, agenthandler.ListConnectorsParams{PageSize: -1}))
+		invalid("ListConnectors", err)
+		_, err = ah.GetConnector(ctx, "Not A Slug")
+		invalid("GetConnector", err)
+		invalid("DeleteCredential", ah.DeleteCredential(ctx, "x", "Not A Slug"))
+		_, err = ah.MCPURL("x", "y")
+		invalid("MCPURL", err)
 		_, _, err = ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{UserType: "robot"})
 		invalid("CreateRegisteredUser", err)
 		_, err = ah.GetRegisteredUser(ctx, "x")
@@ -325,7 +389,6 @@ func TestSecretsNeverShow(t *testing.T) {
 		invalid("ListRegisteredUsers", err)
 		_, err = ah.CreateLinkToken(ctx, leakUserID, agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: "http://evil.example/cb?state=x", State: leakState})
 		invalid("agenthandler.CreateLinkToken", err)
-		invalid("RegisterCallbackOrigin", ah.RegisterCallbackOrigin(ctx, "javascript:alert(1)"))
 	})
 
 	t.Run("API errors of every status class", func(t *testing.T) {
@@ -364,6 +427,30 @@ func TestSecretsNeverShow(t *testing.T) {
 		text, json := lc.logs()
 		assert.Contains(t, text, "mergelink: retrying", "retries are logged")
 		assert.Contains(t, json, `"path":"/hris/v1/account-token/{public_token}"`)
+	})
+
+	t.Run("redirects", func(t *testing.T) {
+		c, mux := setup(t, mergelink.WithLogger(lc.logger))
+		locations := []string{
+			"https://user:" + testAPIKey + "@evil.example/x?token=" + leakAccountToken + "#" + leakState,
+			"http://user:" + testAPIKey + "@[bad/x?" + leakAccountToken, // does not parse
+			"/elsewhere?key=" + testAPIKey,
+		}
+		var n atomic.Int32
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", locations[int(n.Add(1))%len(locations)])
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		})
+		for range locations {
+			for _, call := range everyCall(c) {
+				_, err := call.do(ctx)
+				var apiErr *mergelink.APIError
+				if assert.ErrorAs(t, err, &apiErr, call.name) {
+					assert.Equal(t, http.StatusTemporaryRedirect, apiErr.StatusCode, call.name)
+				}
+				lc.err(call.name+" redirected", err)
+			}
+		}
 	})
 
 	t.Run("transport errors", func(t *testing.T) {

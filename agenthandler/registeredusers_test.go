@@ -177,8 +177,6 @@ func TestRegisteredUserValidation(t *testing.T) {
 			}
 			return nil
 		}, "ListRegisteredUsersParams", []string{"Page", "PageSize"}},
-		{"origin not an origin", func(ah *agenthandler.Client) error { return ah.RegisterCallbackOrigin(ctx, "http://myapp.com") }, "RegisterCallbackOrigin", []string{"origin"}},
-		{"origin empty", func(ah *agenthandler.Client) error { return ah.RegisterCallbackOrigin(ctx, "") }, "RegisterCallbackOrigin", []string{"origin"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -118,6 +117,7 @@ func (s *Server) createUser(r *http.Request, body []byte) reply {
 		u.UserType = *q.userType
 	}
 	s.users = append(s.users, u)
+	s.agentEvent(agentUserCreated, u, connector{})
 	return reply{http.StatusCreated, u}
 }
 
@@ -136,37 +136,7 @@ func (s *Server) listUsers(r *http.Request, _ []byte) reply {
 			found = append(found, u)
 		}
 	}
-	size := defaultUserPageSize
-	if n, err := strconv.Atoi(q.Get("page_size")); err == nil && n > 0 {
-		size = min(n, maxUserPageSize)
-	}
-	pages := max((len(found)+size-1)/size, 1)
-	page := 1
-	if q.Has("page") {
-		n, err := strconv.Atoi(q.Get("page"))
-		if err != nil || n < 1 || n > pages {
-			return agentError(http.StatusNotFound, "invalid_page", "Invalid page.")
-		}
-		page = n
-	}
-	out := struct {
-		Count    int               `json:"count"`
-		Next     *string           `json:"next"`
-		Previous *string           `json:"previous"`
-		Results  []*registeredUser `json:"results"`
-	}{Count: len(found), Results: found[(page-1)*size : min(page*size, len(found))]}
-	if out.Results == nil {
-		out.Results = []*registeredUser{}
-	}
-	if page < pages {
-		out.Next = s.urlWith(r, "page", strconv.Itoa(page+1))
-	}
-	if page > 2 {
-		out.Previous = s.urlWith(r, "page", strconv.Itoa(page-1))
-	} else if page == 2 {
-		out.Previous = s.urlWith(r, "page", "")
-	}
-	return reply{http.StatusOK, out}
+	return numberedPage(s, r, found, defaultUserPageSize, maxUserPageSize)
 }
 
 // userOf returns the user the path names, or a 404 reply.
@@ -215,17 +185,20 @@ func (s *Server) patchUser(r *http.Request, body []byte) reply {
 	if q.group != nil {
 		u.SharedCredentialGroup = q.group
 	}
+	s.agentEvent(agentUserUpdated, u, connector{})
 	return reply{http.StatusOK, u}
 }
 
-// deleteUser serves DELETE /registered-users/{id}/, answering 204.
+// deleteUser serves DELETE /registered-users/{id}/, answering 200 with no
+// body, as the OpenAPI lists it.
 func (s *Server) deleteUser(r *http.Request, _ []byte) reply {
 	u, rep := s.userOf(r)
 	if u == nil {
 		return rep
 	}
 	s.users = slices.DeleteFunc(s.users, func(v *registeredUser) bool { return v == u })
-	return reply{status: http.StatusNoContent}
+	s.agentEvent(agentUserDeleted, u, connector{})
+	return reply{status: http.StatusOK}
 }
 
 func (s *Server) userByID(id string) *registeredUser {
@@ -275,8 +248,8 @@ func (s *Server) createAgentLinkToken(r *http.Request, body []byte) reply {
 	switch {
 	case connector == "":
 		return bad("connector_required", "connector is required: the slug of a connector, such as linear.")
-	case !validate.IsSlug(connector):
-		return bad("invalid_connector", fmt.Sprintf("connector must be a connector slug such as linear, not %q.", connector))
+	case !isConnector(connector):
+		return bad("invalid_connector", fmt.Sprintf("connector: %s is not a valid connector: use the slug of a connector, such as linear.", validate.Quote(connector)))
 	case state != "" && callback == "":
 		return bad("state_requires_callback_url", "state requires callback_url: the state is returned to the callback URL.")
 	}
@@ -304,57 +277,58 @@ func (s *Server) createAgentLinkToken(r *http.Request, body []byte) reply {
 	}}
 }
 
-// addCallbackOrigin serves POST /allowed-callback-origins/: 201 for a new
-// origin, 200 for one already registered.
-func (s *Server) addCallbackOrigin(r *http.Request, body []byte) reply {
-	var raw *string
-	if rep, bad := decodeAgent(body, map[string]field{"origin": {&raw, "a string"}}); bad {
-		return rep
-	}
-	if deref(raw) == "" {
-		return agentError(http.StatusBadRequest, "origin_required", "origin is required, such as https://myapp.com or myapp://.")
-	}
-	origin, err := validate.Origin(*raw)
-	if u, perr := url.Parse(*raw); err == nil && (perr != nil || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "") {
-		err = errors.New("an origin is a scheme and host (and port) only: drop the path, query and fragment")
-	}
-	if err != nil {
-		return agentError(http.StatusBadRequest, "invalid_origin", fmt.Sprintf("origin %q is not valid: %v.", *raw, err))
-	}
-	status := http.StatusCreated
-	if s.origins[origin] {
-		status = http.StatusOK
-	}
-	s.origins[origin] = true
-	return reply{status, map[string]string{"origin": origin}}
-}
+// Callback statuses: what the redirect to a callback URL carries in its
+// status query parameter. Merge documents only CallbackSuccess; the other
+// two are mergetest's, for an end user who leaves without connecting (the
+// SDK treats every status but success as a failure).
+const (
+	CallbackSuccess   = "success"
+	CallbackCancelled = "cancelled"
+	CallbackDeclined  = "declined"
+)
 
 // CompleteAgentLink does what a user does on an Agent Handler magic link
 // page: it connects the link token's connector for its registered user and
 // returns where the browser is sent next: the callback URL with
 // status=success (and the token's state) added to its query, or "" when
-// there is no callback URL or its origin is not registered, a redirect Merge
-// skips silently.
+// there is no callback URL or its origin is not allowed
+// (WithAllowedCallbackOrigins), a redirect Merge skips silently.
 //
 // link is the link token or the magic link URL, which may carry a
 // callback_url query parameter (used when the token has no callback URL of
 // its own). It fails with ErrUnknownLink, ErrLinkUsed, ErrLinkExpired or
 // ErrClosed, or when the registered user was deleted.
 func (s *Server) CompleteAgentLink(link string) (redirectURL string, err error) {
-	token, queryCallback := link, ""
-	if strings.Contains(link, "://") {
-		u, err := url.Parse(link)
-		if err != nil || !strings.HasPrefix(u.Path, AgentLinkPath) {
-			return "", ErrUnknownLink
-		}
-		token, queryCallback = strings.TrimPrefix(u.Path, AgentLinkPath), u.Query().Get("callback_url")
-	}
-	return s.completeAgentLink(token, queryCallback)
+	return s.endAgentLink(link, CallbackSuccess)
 }
 
-// completeAgentLink is CompleteAgentLink for a token and the callback URL
-// that came with the magic link URL, if any.
-func (s *Server) completeAgentLink(token, queryCallback string) (string, error) {
+// CancelAgentLink does what a user does who closes the Agent Handler page
+// without connecting: nothing is connected, the link token is used up, and
+// the browser goes to the callback URL with status=cancelled (and the
+// token's state), or nowhere ("") as for CompleteAgentLink. It fails as
+// CompleteAgentLink does.
+func (s *Server) CancelAgentLink(link string) (redirectURL string, err error) {
+	return s.endAgentLink(link, CallbackCancelled)
+}
+
+// DeclineAgentLink does what a user does who refuses the connector's
+// consent screen: as CancelAgentLink, with status=declined.
+func (s *Server) DeclineAgentLink(link string) (redirectURL string, err error) {
+	return s.endAgentLink(link, CallbackDeclined)
+}
+
+// endAgentLink ends the Agent Handler link with status.
+func (s *Server) endAgentLink(link, status string) (string, error) {
+	token, query, err := linkTokenOf(link, AgentLinkPath)
+	if err != nil {
+		return "", err
+	}
+	return s.completeAgentLink(token, query.Get("callback_url"), status)
+}
+
+// completeAgentLink ends the link token with status, given the callback
+// URL that came with the magic link URL, if any.
+func (s *Server) completeAgentLink(token, queryCallback, status string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -366,13 +340,17 @@ func (s *Server) completeAgentLink(token, queryCallback string) (string, error) 
 	}
 	u := s.userByID(t.userID)
 	if u == nil {
-		return "", errors.New("mergetest: CompleteAgentLink: the link token's registered user was deleted")
+		return "", errors.New("mergetest: the link token's registered user was deleted")
 	}
 	t.used = true
-	if !slices.Contains(u.AuthenticatedConnectors, t.connector) {
-		u.AuthenticatedConnectors = append(u.AuthenticatedConnectors, t.connector)
+	if status == CallbackSuccess {
+		if !slices.Contains(u.AuthenticatedConnectors, t.connector) {
+			u.AuthenticatedConnectors = append(u.AuthenticatedConnectors, t.connector)
+		}
+		k, _ := lookupConnector(t.connector) // in the catalog: createAgentLinkToken checked
+		s.agentEvent(agentCredentialCreated, u, k)
 	}
-	return s.callbackRedirect(t, queryCallback), nil
+	return s.callbackRedirect(t, queryCallback, status), nil
 }
 
 // openAgentLink returns the Agent Handler link token if it can still be
@@ -390,10 +368,10 @@ func (s *Server) openAgentLink(token string) (*agentToken, error) {
 	return t, nil
 }
 
-// callbackRedirect returns the URL to redirect to after t is completed, or
-// "" when there is none or its origin is not registered. It runs with s.mu
+// callbackRedirect returns the URL to redirect to after t ends with status,
+// or "" when there is none or its origin is not allowed. It runs with s.mu
 // held.
-func (s *Server) callbackRedirect(t *agentToken, queryCallback string) string {
+func (s *Server) callbackRedirect(t *agentToken, queryCallback, status string) string {
 	callback := t.callbackURL
 	if callback == "" {
 		callback = queryCallback
@@ -407,7 +385,7 @@ func (s *Server) callbackRedirect(t *agentToken, queryCallback string) string {
 		return ""
 	}
 	q := u.Query()
-	q.Set("status", "success")
+	q.Set("status", status)
 	if t.state != "" && t.callbackURL != "" {
 		q.Set("state", t.state)
 	}

@@ -1,6 +1,7 @@
 package mergetest_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/agenthandler"
 	"github.com/mergelink/mergelink/mergetest"
 )
 
@@ -96,15 +99,41 @@ func TestRegisteredUsers(t *testing.T) {
 	assert.Equal(t, "origin_user_id_taken", agentErr(t, taken))
 
 	del := send(t, srv, "DELETE", ah+"/registered-users/"+u.ID+"/", "")
-	assert.Equal(t, http.StatusNoContent, del.status)
+	assert.Equal(t, http.StatusOK, del.status, "the OpenAPI lists 200")
 	assert.Empty(t, del.body)
 	for _, method := range []string{"GET", "PATCH", "DELETE"} {
 		gone := send(t, srv, method, ah+"/registered-users/"+u.ID+"/", `{}`)
 		assert.Equal(t, http.StatusNotFound, gone.status, method)
 		assert.Equal(t, "registered_user_not_found", agentErr(t, gone), method)
 	}
-	noSlash := send(t, srv, "GET", ah+"/registered-users", "")
-	assert.Equal(t, http.StatusNotFound, noSlash.status, "Agent Handler paths end with a slash")
+}
+
+// Merge's own Agent Handler plugins call the paths without the trailing
+// slash the OpenAPI spells: both forms are served, without a redirect.
+func TestAgentPathsWithAndWithoutSlash(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	for _, slash := range []string{"/", ""} {
+		created := send(t, srv, "POST", ah+"/registered-users"+slash, fmt.Sprintf(`{"origin_user_id":%q,"origin_user_name":"Yash"}`, "u"+slash))
+		require.Equal(t, http.StatusCreated, created.status, "%q: %s", slash, created.body)
+		u := decodeUser(t, created)
+		base := ah + "/registered-users/" + u.ID
+		for _, tt := range []struct {
+			method, path, body string
+			status             int
+		}{
+			{"GET", ah + "/registered-users" + slash, "", http.StatusOK},
+			{"GET", base + slash, "", http.StatusOK},
+			{"PATCH", base + slash, `{"origin_user_name":"Y"}`, http.StatusOK},
+			{"POST", base + "/link-token" + slash, `{"connector":"linear"}`, http.StatusCreated},
+			{"DELETE", base + slash, "", http.StatusOK},
+		} {
+			a := send(t, srv, tt.method, tt.path, tt.body)
+			assert.Equal(t, tt.status, a.status, "%s %s: %s", tt.method, tt.path, a.body)
+		}
+	}
+	a := send(t, srv, "GET", ah+"/registered-users/x/link-token", "")
+	assert.Equal(t, http.StatusNotFound, a.status, "a path the API does not have")
 }
 
 func TestRegisteredUserValidation(t *testing.T) {
@@ -195,11 +224,6 @@ func agentLink(t *testing.T, srv *mergetest.Server, userID, body string) (token,
 	return v["link_token"].(string), v["magic_link_url"].(string)
 }
 
-func addOrigin(t *testing.T, srv *mergetest.Server, origin string) answer {
-	t.Helper()
-	return send(t, srv, "POST", ah+"/allowed-callback-origins/", fmt.Sprintf(`{"origin":%q}`, origin))
-}
-
 func TestAgentLinkTokenValidation(t *testing.T) {
 	t.Parallel()
 	srv := mergetest.NewTestServer(t)
@@ -213,6 +237,8 @@ func TestAgentLinkTokenValidation(t *testing.T) {
 	for _, tt := range []struct{ body, code string }{
 		{`{}`, "connector_required"},
 		{`{"connector":"Linear App"}`, "invalid_connector"},
+		{`{"connector":"acme-tracker"}`, "invalid_connector"},
+		{`{"connector":"LINEAR"}`, "invalid_connector"},
 		{`{"connector":"linear","state":"s"}`, "state_requires_callback_url"},
 		{`{"connector":"linear","callback_url":"https://app.test/cb?state=mine","state":"s"}`, "callback_url_has_state"},
 		{`{"connector":"linear","callback_url":"http://app.test/cb"}`, "invalid_callback_url"},
@@ -234,32 +260,53 @@ func TestAgentLinkTokenValidation(t *testing.T) {
 	}
 }
 
+// Allowed callback origins are the dashboard's, set as a server option;
+// Merge documents no API for them, and the server serves none.
 func TestAllowedCallbackOrigins(t *testing.T) {
 	t.Parallel()
-	srv := mergetest.NewTestServer(t)
-	a := addOrigin(t, srv, "https://MyApp.com:443")
-	assert.Equal(t, http.StatusCreated, a.status, "%s", a.body)
-	assert.Equal(t, "https://myapp.com", a.json(t)["origin"], "normalised")
-	a = addOrigin(t, srv, "https://myapp.com")
-	assert.Equal(t, http.StatusOK, a.status, "already there")
-	assert.Equal(t, http.StatusCreated, addOrigin(t, srv, "myapp://").status)
-	assert.Equal(t, http.StatusCreated, addOrigin(t, srv, "http://localhost:8080").status)
-
-	for _, bad := range []string{"https://myapp.com/path", "https://myapp.com?x=1", "http://myapp.com", "javascript://x", "nope"} {
-		a := addOrigin(t, srv, bad)
-		assert.Equal(t, http.StatusBadRequest, a.status, bad)
-		assert.Equal(t, "invalid_origin", agentErr(t, a), bad)
+	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins("https://MyApp.com:443", "myapp://"))
+	u := createUser(t, srv, "u1")
+	for _, tt := range []struct {
+		callback string
+		redirect bool
+	}{
+		{"https://myapp.com/cb", true},
+		{"myapp:///done", true},
+		{"https://myapp.com:8443/cb", false},
+		{"https://staging.myapp.com/cb", false},
+		{"http://localhost:3000/cb", false},
+	} {
+		tok, _ := agentLink(t, srv, u.ID, fmt.Sprintf(`{"connector":"linear","callback_url":%q}`, tt.callback))
+		to, err := srv.CompleteAgentLink(tok)
+		require.NoError(t, err)
+		assert.Equal(t, tt.redirect, to != "", tt.callback)
 	}
-	a = send(t, srv, "POST", ah+"/allowed-callback-origins/", `{}`)
-	assert.Equal(t, "origin_required", agentErr(t, a))
+
+	require.NoError(t, srv.AllowCallbackOrigins("http://localhost:3000"))
+	tok, _ := agentLink(t, srv, u.ID, `{"connector":"linear","callback_url":"http://localhost:3000/cb"}`)
+	to, err := srv.CompleteAgentLink(tok)
+	require.NoError(t, err)
+	assert.Equal(t, "http://localhost:3000/cb?status=success", to)
+
+	for _, bad := range []string{"https://myapp.com/path", "https://myapp.com?x=1", "http://myapp.com", "javascript://x", "nope", "https://u:p@myapp.com"} {
+		assert.Error(t, srv.AllowCallbackOrigins(bad), bad)
+		assert.Panics(t, func() { mergetest.NewServer(mergetest.WithAllowedCallbackOrigins(bad)).Close() }, bad)
+	}
+	assert.Equal(t, http.StatusNotFound, send(t, srv, "POST", ah+"/allowed-callback-origins/", `{"origin":"https://a.test"}`).status)
+
+	// ClientOptions tells the SDK what the "dashboard" holds.
+	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
+	require.NoError(t, err)
+	_, err = c.CreateAgentLinkToken(context.Background(), u.ID, agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: "https://myapp.com/cb"})
+	assert.NoError(t, err)
+	_, err = c.CreateAgentLinkToken(context.Background(), u.ID, agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: "https://other.test/cb"})
+	assert.Error(t, err, "the SDK refuses an origin the server does not allow")
 }
 
 func TestCompleteAgentLinkRedirects(t *testing.T) {
 	t.Parallel()
-	srv := mergetest.NewTestServer(t)
+	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins("https://myapp.com", "myapp://"))
 	u := createUser(t, srv, "u1")
-	require.Equal(t, http.StatusCreated, addOrigin(t, srv, "https://myapp.com").status)
-	require.Equal(t, http.StatusCreated, addOrigin(t, srv, "myapp://").status)
 
 	tok, _ := agentLink(t, srv, u.ID, `{"connector":"linear","callback_url":"https://myapp.com/cb?tab=2","state":"csrf-123"}`)
 	to, err := srv.CompleteAgentLink(tok)
@@ -288,9 +335,8 @@ func TestCompleteAgentLinkRedirects(t *testing.T) {
 
 func TestCompleteAgentLinkSkipsUnregisteredOrigin(t *testing.T) {
 	t.Parallel()
-	srv := mergetest.NewTestServer(t)
+	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins("https://myapp.com"))
 	u := createUser(t, srv, "u1")
-	addOrigin(t, srv, "https://myapp.com")
 	tok, _ := agentLink(t, srv, u.ID, `{"connector":"linear","callback_url":"https://evil.test/cb","state":"s"}`)
 	to, err := srv.CompleteAgentLink(tok)
 	require.NoError(t, err, "the link completes; only the redirect is skipped")
@@ -306,9 +352,8 @@ func TestCompleteAgentLinkSkipsUnregisteredOrigin(t *testing.T) {
 
 func TestCompleteAgentLinkCallbackOnMagicLinkURL(t *testing.T) {
 	t.Parallel()
-	srv := mergetest.NewTestServer(t)
+	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins("https://myapp.com"))
 	u := createUser(t, srv, "u1")
-	addOrigin(t, srv, "https://myapp.com")
 	_, magic := agentLink(t, srv, u.ID, `{"connector":"linear"}`)
 	to, err := srv.CompleteAgentLink(magic + "?callback_url=" + url.QueryEscape("https://myapp.com/done"))
 	require.NoError(t, err)
@@ -329,16 +374,15 @@ func TestCompleteAgentLinkDeletedUser(t *testing.T) {
 	srv := mergetest.NewTestServer(t)
 	u := createUser(t, srv, "u1")
 	tok, _ := agentLink(t, srv, u.ID, `{"connector":"linear"}`)
-	require.Equal(t, http.StatusNoContent, send(t, srv, "DELETE", ah+"/registered-users/"+u.ID+"/", "").status)
+	require.Equal(t, http.StatusOK, send(t, srv, "DELETE", ah+"/registered-users/"+u.ID+"/", "").status)
 	_, err := srv.CompleteAgentLink(tok)
 	assert.ErrorContains(t, err, "deleted")
 }
 
 func TestHostedAgentLinkPage(t *testing.T) {
 	t.Parallel()
-	srv := mergetest.NewTestServer(t)
+	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins("https://myapp.com"))
 	u := createUser(t, srv, "u1")
-	addOrigin(t, srv, "https://myapp.com")
 	_, magic := agentLink(t, srv, u.ID, `{"connector":"linear","callback_url":"https://myapp.com/cb","state":"st8"}`)
 
 	status, body, _ := page(t, "GET", magic, nil)
@@ -369,4 +413,46 @@ func TestHostedAgentLinkPage(t *testing.T) {
 	status, body, _ = page(t, "POST", magic, url.Values{})
 	assert.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, `<h1 id="status">Done</h1>`)
+}
+
+// An end user who cancels or declines connects nothing, uses the token up,
+// and is sent to the callback URL with the status that says so, from Go
+// and from the hosted page's form.
+func TestAgentLinkCancelledOrDeclined(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins("https://myapp.com"))
+	u := createUser(t, srv, "u1")
+	for _, tt := range []struct {
+		name   string
+		end    func(string) (string, error)
+		action string
+		status string
+	}{
+		{"cancel", srv.CancelAgentLink, "cancel", mergetest.CallbackCancelled},
+		{"decline", srv.DeclineAgentLink, "decline", mergetest.CallbackDeclined},
+	} {
+		body := `{"connector":"linear","callback_url":"https://myapp.com/cb","state":"st"}`
+		tok, magic := agentLink(t, srv, u.ID, body)
+		to, err := tt.end(magic)
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, "https://myapp.com/cb?state=st&status="+tt.status, to, tt.name)
+		_, err = srv.CompleteAgentLink(tok)
+		assert.ErrorIs(t, err, mergetest.ErrLinkUsed, tt.name)
+
+		_, magic = agentLink(t, srv, u.ID, body)
+		status, _, resp := page(t, "POST", magic, url.Values{"action": {tt.action}})
+		require.Equal(t, http.StatusSeeOther, status, tt.name)
+		assert.Equal(t, "https://myapp.com/cb?state=st&status="+tt.status, resp.Header.Get("Location"), tt.name)
+
+		_, magic = agentLink(t, srv, u.ID, `{"connector":"linear"}`)
+		status, body2, _ := page(t, "POST", magic, url.Values{"action": {tt.action}})
+		assert.Equal(t, http.StatusOK, status, tt.name)
+		assert.Contains(t, body2, `<h1 id="status">Not connected</h1>`, tt.name)
+	}
+	a := send(t, srv, "GET", ah+"/registered-users/"+u.ID+"/", "")
+	assert.Empty(t, decodeUser(t, a).AuthenticatedConnectors, "nothing was connected")
+
+	_, magic := agentLink(t, srv, u.ID, `{"connector":"linear"}`)
+	status, _, _ := page(t, "POST", magic, url.Values{"action": {"explode"}})
+	assert.Equal(t, http.StatusBadRequest, status)
 }

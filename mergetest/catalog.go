@@ -1,9 +1,6 @@
 package mergetest
 
-import (
-	"slices"
-	"strings"
-)
+import "slices"
 
 // Categories are the Unified API categories the server serves, in the
 // order Merge lists them.
@@ -25,22 +22,40 @@ type integration struct {
 var catalog = []integration{
 	{"bamboohr", "BambooHR", "BambooHR", "#73C41D", []string{"hris"}},
 	{"workday", "Workday", "Workday", "#F38B00", []string{"hris"}},
+	{"gusto", "Gusto", "Gusto", "#F45D48", []string{"hris"}},
+	{"hibob", "HiBob", "HiBob", "#E5276E", []string{"hris"}},
+	{"rippling", "Rippling", "Rippling", "#502D3C", []string{"hris"}},
 	{"greenhouse", "Greenhouse", "Greenhouse", "#24A47F", []string{"ats"}},
 	{"lever", "Lever", "Lever", "#3B4856", []string{"ats"}},
+	{"ashby", "Ashby", "Ashby", "#5D4AF0", []string{"ats"}},
+	{"workable", "Workable", "Workable", "#1EAAE7", []string{"ats"}},
 	{"quickbooks-online", "QuickBooks Online", "QuickBooks", "#2CA01C", []string{"accounting"}},
 	{"xero", "Xero", "Xero", "#13B5EA", []string{"accounting"}},
+	{"netsuite", "NetSuite", "NetSuite", "#125580", []string{"accounting"}},
 	{"jira", "Jira", "Jira", "#0052CC", []string{"ticketing"}},
+	{"zendesk", "Zendesk", "Zendesk", "#03363D", []string{"ticketing"}},
+	{"asana", "Asana", "Asana", "#F06A6A", []string{"ticketing"}},
 	{"salesforce", "Salesforce", "Salesforce", "#00A1E0", []string{"crm"}},
+	{"pipedrive", "Pipedrive", "Pipedrive", "#017737", []string{"crm"}},
 	{"hubspot", "HubSpot", "HubSpot", "#FF7A59", []string{"crm", "mktg"}},
 	{"mailchimp", "Mailchimp", "Mailchimp", "#241C15", []string{"mktg"}},
 	{"google-drive", "Google Drive", "Drive", "#1FA463", []string{"filestorage"}},
 	{"dropbox", "Dropbox", "Dropbox", "#0061FF", []string{"filestorage"}},
+	{"box", "Box", "Box", "#0061D5", []string{"filestorage"}},
 	{"notion", "Notion", "Notion", "#000000", []string{"knowledgebase"}},
 	{"confluence", "Confluence", "Confluence", "#1868DB", []string{"knowledgebase"}},
 	{"slack", "Slack", "Slack", "#4A154B", []string{"chat"}},
 	{"microsoft-teams", "Microsoft Teams", "Teams", "#5059C9", []string{"chat"}},
 	{"google-calendar", "Google Calendar", "Calendar", "#4285F4", []string{"calendar"}},
 	{"gmail", "Gmail", "Gmail", "#EA4335", []string{"email"}},
+	{"outlook", "Outlook", "Outlook", "#0078D4", []string{"email", "calendar"}},
+}
+
+// isConnector reports whether the connector catalog (connectorCatalog)
+// has slug.
+func isConnector(slug string) bool {
+	_, ok := lookupConnector(slug)
+	return ok
 }
 
 // syncedModel names a model the first sync of each category reports, as in
@@ -59,21 +74,6 @@ func lookupIntegration(slug string) (integration, bool) {
 		}
 	}
 	return integration{}, false
-}
-
-// integrationFor returns the catalog's integration with slug or, for a slug
-// it does not know, one named after the slug in the given categories, so
-// that tests may use any well-formed slug.
-func integrationFor(slug string, cats []string) integration {
-	if in, ok := lookupIntegration(slug); ok {
-		return in
-	}
-	words := strings.FieldsFunc(slug, func(r rune) bool { return r == '-' || r == '_' || r == '.' })
-	for i, w := range words {
-		words[i] = strings.ToUpper(w[:1]) + w[1:]
-	}
-	name := strings.Join(words, " ")
-	return integration{slug: slug, name: name, abbrev: name, color: "#5B6B7B", categories: slices.Clone(cats)}
 }
 
 // offers returns the first of cats that in belongs to, if any.

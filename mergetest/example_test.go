@@ -64,7 +64,7 @@ func Example() {
 		fmt.Println(d.Event, d.StatusCode)
 	}
 	// Output:
-	// 201 true
+	// 200 true
 	// Example Organization connected Greenhouse
 	// LinkedAccount.linked 200
 	// LinkedAccount.synced_initial 200
@@ -72,12 +72,12 @@ func Example() {
 
 // An Agent Handler link whose callback URL gets the state back.
 func ExampleServer_CompleteAgentLink() {
-	srv := mergetest.NewServer()
+	// The allowed callback origins are the dashboard's, given as an option.
+	srv := mergetest.NewServer(mergetest.WithAllowedCallbackOrigins("https://myapp.com"))
 	defer srv.Close()
 
-	var origin, link map[string]string
+	var link map[string]string
 	var user struct{ ID string }
-	post(srv, "/ah/api/v1/allowed-callback-origins/", `{"origin": "https://myapp.com"}`, &origin)
 	post(srv, "/ah/api/v1/registered-users/", `{"origin_user_id": "user1234", "origin_user_name": "Yash"}`, &user)
 	post(srv, "/ah/api/v1/registered-users/"+user.ID+"/link-token/",
 		`{"connector": "linear", "callback_url": "https://myapp.com/cb", "state": "csrf-123"}`, &link)

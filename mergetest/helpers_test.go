@@ -115,7 +115,7 @@ func linkBody(t *testing.T, extra map[string]any) string {
 }
 
 // newLinkToken creates a link token and returns it, posting to the path of
-// the first of the body's categories, as Merge requires.
+// the first of the body's categories.
 func newLinkToken(t *testing.T, srv *mergetest.Server, extra map[string]any) string {
 	t.Helper()
 	category := "ats"
@@ -123,15 +123,18 @@ func newLinkToken(t *testing.T, srv *mergetest.Server, extra map[string]any) str
 		category = cats[0]
 	}
 	a := send(t, srv, "POST", "/api/"+category+"/v1/link-token", linkBody(t, extra))
-	require.Equal(t, http.StatusCreated, a.status, "body: %s", a.body)
+	require.Equal(t, http.StatusOK, a.status, "body: %s", a.body)
 	return a.json(t)["link_token"].(string)
 }
 
-// hook is a webhook as a receiver got it.
+// hook is a webhook as a receiver got it: a Unified API webhook's
+// signature and hook.event, or an Agent Handler webhook's agentSignature
+// and event.
 type hook struct {
-	body      []byte
-	signature string
-	event     string
+	body           []byte
+	signature      string
+	agentSignature string
+	event          string
 }
 
 // receiver is a webhook endpoint that answers 500 to the first failFirst
@@ -157,16 +160,20 @@ func newFailingReceiver(t *testing.T, failFirst, status int) *receiver {
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var p struct {
-			Hook struct{ Event string } `json:"hook"`
+			Hook  struct{ Event string } `json:"hook"`
+			Event string                 `json:"event"`
 		}
 		_ = json.Unmarshal(body, &p)
+		if p.Hook.Event == "" {
+			p.Hook.Event = p.Event
+		}
 		rc.mu.Lock()
 		fail := rc.failLeft > 0
 		if fail {
 			rc.failLeft--
 		}
 		rc.mu.Unlock()
-		rc.got <- hook{body: body, signature: r.Header.Get("X-Merge-Webhook-Signature"), event: p.Hook.Event}
+		rc.got <- hook{body: body, signature: r.Header.Get("X-Merge-Webhook-Signature"), agentSignature: r.Header.Get("X-Merge-Signature"), event: p.Hook.Event}
 		if fail {
 			http.Error(w, "refused", status)
 		}

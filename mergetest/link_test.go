@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/mergetest"
 )
 
@@ -70,7 +71,7 @@ func TestRelinkKeepsIDAndToken(t *testing.T) {
 	require.NoError(t, err)
 	again, err := srv.CompleteLink(newLinkToken(t, srv, map[string]any{"end_user_organization_name": "Renamed Inc"}), "lever")
 	require.NoError(t, err)
-	assert.True(t, again.IsRelink)
+	assert.True(t, again.IsRelink, "same origin id, same category")
 	assert.Equal(t, first.ID, again.ID)
 	assert.Equal(t, first.AccountToken, again.AccountToken)
 	assert.NotEqual(t, first.PublicToken, again.PublicToken)
@@ -83,6 +84,156 @@ func TestRelinkKeepsIDAndToken(t *testing.T) {
 	assert.NotEqual(t, first.ID, other.ID)
 	assert.NotEqual(t, first.AccountToken, other.AccountToken)
 	assert.Len(t, srv.LinkedAccounts(), 2)
+}
+
+// A Linked Account is the pair (end_user_origin_id, category linked): the
+// same origin id in another category makes a second account and leaves the
+// first as it was; each pair relinks only itself.
+func TestLinkedAccountIdentityIsOriginIDAndCategory(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	link := func(integration string, cats ...string) *mergetest.LinkedAccount {
+		t.Helper()
+		la, err := srv.CompleteLink(newLinkToken(t, srv, map[string]any{"end_user_origin_id": "tenant-1", "categories": cats}), integration)
+		require.NoError(t, err)
+		return la
+	}
+	hris := link("bamboohr", "hris")
+	ats := link("greenhouse", "ats")
+	assert.False(t, ats.IsRelink, "an ATS link does not relink the HRIS account")
+	assert.NotEqual(t, hris.ID, ats.ID)
+	assert.NotEqual(t, hris.AccountToken, ats.AccountToken)
+	assert.Equal(t, "ats", ats.Category)
+
+	held := srv.LinkedAccounts()
+	require.Len(t, held, 2)
+	assert.Equal(t, "hris", held[0].Category, "the HRIS account is still an HRIS account")
+	assert.Equal(t, "bamboohr", held[0].Integration)
+
+	// The category linked decides, whatever the token's order: a token
+	// for ats and hris linked with an HRIS integration relinks the HRIS
+	// account.
+	again := link("workday", "ats", "hris")
+	assert.True(t, again.IsRelink)
+	assert.Equal(t, hris.ID, again.ID)
+	assert.Equal(t, hris.AccountToken, again.AccountToken)
+	assert.Equal(t, "hris", again.Category)
+	againATS := link("lever", "hris", "ats")
+	assert.Equal(t, ats.ID, againATS.ID)
+	assert.Len(t, srv.LinkedAccounts(), 2)
+}
+
+// SetLinkedAccountStatus changes what the list shows and filters on; a
+// relink sets the account back to COMPLETE.
+func TestSetLinkedAccountStatus(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	la, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	for _, status := range []string{mergetest.StatusRelinkNeeded, mergetest.StatusIncomplete, mergetest.StatusIdle, mergetest.StatusComplete} {
+		require.NoError(t, srv.SetLinkedAccountStatus(la.ID, status))
+		assert.Equal(t, status, srv.LinkedAccounts()[0].Status)
+		p := listAccounts(t, srv, "/api/ats/v1/linked-accounts?status="+status)
+		require.Len(t, p.Results, 1, status)
+		assert.Equal(t, status, p.Results[0].Status)
+	}
+	require.NoError(t, srv.SetLinkedAccountStatus(la.ID, mergetest.StatusRelinkNeeded))
+	raw := send(t, srv, "GET", "/api/ats/v1/linked-accounts", "")
+	assert.Contains(t, string(raw.body), `"status":"RELINK_NEEDED"`)
+	again, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	assert.True(t, again.IsRelink)
+	assert.Equal(t, mergetest.StatusComplete, again.Status)
+
+	for _, bad := range []string{"", "complete", "DISABLED", "DONE"} {
+		assert.ErrorContains(t, srv.SetLinkedAccountStatus(la.ID, bad), "status must be", bad)
+	}
+	assert.ErrorIs(t, srv.SetLinkedAccountStatus("nope", mergetest.StatusIdle), mergetest.ErrUnknownAccount)
+}
+
+// DeleteLinkedAccount takes the account out of every list, stops its
+// public token, sends LinkedAccount.deleted after the account's earlier
+// webhooks, and a new link of the same pair makes a new account.
+func TestDeleteLinkedAccount(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 0)
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey))
+	la, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	keep, err := srv.CompleteLink(newLinkToken(t, srv, map[string]any{"end_user_origin_id": "keep"}), "greenhouse")
+	require.NoError(t, err)
+
+	require.NoError(t, srv.DeleteLinkedAccount(la.ID))
+	assert.ErrorIs(t, srv.DeleteLinkedAccount(la.ID), mergetest.ErrUnknownAccount, "deleted once")
+	held := srv.LinkedAccounts()
+	require.Len(t, held, 1)
+	assert.Equal(t, keep.ID, held[0].ID)
+	assert.Empty(t, listAccounts(t, srv, "/api/ats/v1/linked-accounts?id="+la.ID).Results)
+	a := send(t, srv, "GET", "/api/ats/v1/account-token/"+la.PublicToken, "")
+	assert.Equal(t, http.StatusNotFound, a.status, "the public token died with the account")
+	assert.ErrorIs(t, srv.SetLinkedAccountStatus(la.ID, mergetest.StatusIdle), mergetest.ErrUnknownAccount)
+
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 5)
+	require.NoError(t, err)
+	var events []string
+	for _, d := range ds {
+		if d.LinkedAccountID == la.ID {
+			events = append(events, d.Event)
+		}
+	}
+	assert.Equal(t, []string{"LinkedAccount.linked", "LinkedAccount.synced_initial", "LinkedAccount.deleted"}, events)
+	last := ds[len(ds)-1]
+	for _, d := range ds {
+		if d.Event == "LinkedAccount.deleted" {
+			last = d
+		}
+	}
+	p := decodePayload(t, last.Payload)
+	assert.Equal(t, la.ID, p.LinkedAccount.ID)
+	assert.Equal(t, la.EndUserOriginID, p.LinkedAccount.EndUserOriginID)
+	assert.NotContains(t, string(last.Payload), la.AccountToken, "a deleted account's webhook carries no token")
+	require.NoError(t, mergelink.VerifyWebhookSignature(last.Payload, mergelink.SignWebhook(last.Payload, webhookKey), webhookKey))
+
+	again, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	assert.False(t, again.IsRelink)
+	assert.NotEqual(t, la.ID, again.ID)
+	assert.NotEqual(t, la.AccountToken, again.AccountToken)
+}
+
+// CompleteLink and CancelLink take the Magic Link URL as well as the
+// token; a cancelled link creates nothing, sends nothing, and stays usable.
+func TestCompleteLinkByMagicLinkURLAndCancel(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 0)
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey))
+	a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, map[string]any{"should_create_magic_link_url": true}))
+	require.Equal(t, http.StatusOK, a.status)
+	magic := a.json(t)["magic_link_url"].(string)
+
+	require.NoError(t, srv.CancelLink(magic))
+	require.NoError(t, srv.CancelLink(magic), "the end user may open Merge Link again")
+	assert.Empty(t, srv.LinkedAccounts())
+	status, body, _ := page(t, "POST", magic, url.Values{"action": {"cancel"}, "integration": {"lever"}})
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, `<h1 id="status">Cancelled</h1>`)
+	assert.Empty(t, srv.LinkedAccounts())
+
+	la, err := srv.CompleteLink(magic, "lever")
+	require.NoError(t, err)
+	assert.Equal(t, "lever", la.Integration)
+	_, err = srv.CompleteLink(magic, "lever")
+	assert.ErrorIs(t, err, mergetest.ErrLinkUsed)
+	assert.ErrorIs(t, srv.CancelLink(magic), mergetest.ErrLinkUsed)
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2)
+	require.NoError(t, err)
+	assert.Len(t, ds, 2, "only the completed link's webhooks")
+
+	_, err = srv.CompleteLink(srv.URL()+"/elsewhere/"+"x", "lever")
+	assert.ErrorIs(t, err, mergetest.ErrUnknownLink)
+	assert.ErrorIs(t, srv.CancelLink("nope"), mergetest.ErrUnknownLink)
+	status, _, _ = page(t, "POST", magic, url.Values{"action": {"explode"}})
+	assert.Equal(t, http.StatusBadRequest, status)
 }
 
 func TestCompleteLinkIntegrationRules(t *testing.T) {
@@ -98,13 +249,15 @@ func TestCompleteLinkIntegrationRules(t *testing.T) {
 	open := newLinkToken(t, srv, map[string]any{"end_user_origin_id": "o2"})
 	_, err = srv.CompleteLink(open, "")
 	assert.ErrorContains(t, err, "pass the integration")
-	_, err = srv.CompleteLink(open, "Not A Slug")
-	assert.ErrorContains(t, err, "not an integration slug")
+	for _, slug := range []string{"Not A Slug", "acme-ats", "Lever"} {
+		_, err = srv.CompleteLink(open, slug)
+		assert.ErrorContains(t, err, "not an integration of the server's catalog", slug)
+	}
 	_, err = srv.CompleteLink(open, "bamboohr")
 	assert.ErrorContains(t, err, "offers none")
-	la, err = srv.CompleteLink(open, "acme-ats")
-	require.NoError(t, err, "a failed attempt does not use the token up; an unknown slug is accepted")
-	assert.Equal(t, "Acme Ats", la.IntegrationName)
+	la, err = srv.CompleteLink(open, "ashby")
+	require.NoError(t, err, "a failed attempt does not use the token up")
+	assert.Equal(t, "Ashby", la.IntegrationName)
 	assert.Equal(t, "ats", la.Category)
 }
 
@@ -178,7 +331,7 @@ func TestHostedMagicLinkPage(t *testing.T) {
 		"should_create_magic_link_url": true, "categories": []string{"ats", "hris"},
 		"end_user_organization_name": "Acme <Corp>",
 	}))
-	require.Equal(t, http.StatusCreated, a.status)
+	require.Equal(t, http.StatusOK, a.status)
 	magic := a.json(t)["magic_link_url"].(string)
 
 	status, body, resp := page(t, "GET", magic, nil)

@@ -1,16 +1,16 @@
 // Package mergetest runs an in-process fake Merge for tests and demos, in
 // the manner of stripe-mock: an httptest server that speaks Merge's wire
-// contract for Merge Link.
+// contract for Merge Link, as Merge's official clients see it.
 //
 // It serves the Unified API's link tokens (for every category, with Merge's
 // validation), the account-token exchange and the linked-accounts list, and
-// Agent Handler's registered users, link tokens and allowed callback
-// origins. Its Magic Link URLs point at hosted pages of its own, where a
-// browser (or CompleteLink and CompleteAgentLink from Go) plays the end user:
-// completing a link creates a Linked Account and delivers signed webhooks to
-// the configured URL, retrying deliveries that fail with a timeout or 5xx as
-// Merge does (and 408 and 429), but not other 4xx; completing an
-// Agent Handler link redirects to the callback URL with status and state.
+// Agent Handler's registered users and link tokens. Its Magic Link URLs
+// point at hosted pages of its own, where a browser (or CompleteLink and
+// CompleteAgentLink from Go) plays the end user: completing a link creates
+// or relinks a Linked Account and delivers signed webhooks to the
+// configured URL, retrying deliveries that fail with a timeout or 5xx as
+// Merge does (and 408 and 429), but not other 4xx; completing an Agent
+// Handler link redirects to the callback URL with status and state.
 //
 // A Server keeps all its state to itself, so parallel tests each start their
 // own:
@@ -18,35 +18,88 @@
 //	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(receiver.URL, key))
 //	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 //
-// It can fail the next requests on purpose (FailNext) and records every API
-// request (Requests) for assertions.
+// Tests drive what Merge would do on its own: FailNext fails the next
+// requests, SetLinkedAccountStatus, SetTestAccount and DeleteLinkedAccount
+// change Linked Accounts, SendWebhook sends any event, SetWebhook and
+// RotateWebhookKey change the webhook configuration (SetAgentWebhook and
+// RotateAgentWebhookKey Agent Handler's), and CancelLink,
+// CancelAgentLink and DeclineAgentLink play an end user who does not
+// connect. Requests records every API request for assertions.
 //
 // Under URL() it serves, with the API key as a Bearer token:
 //
-//	POST   /api/{category}/v1/link-token                  201, or 400 with errors[]
-//	GET    /api/{category}/v1/account-token/{public_token}
-//	GET    /api/{category}/v1/linked-accounts             filters, cursor pages
+//	POST   /api/{category}/v1/link-token                  200, or 400 with errors[]
+//	GET    /api/{category}/v1/account-token/{public_token} 200, 404 once used
+//	GET    /api/{category}/v1/linked-accounts             200: filters, cursor pages
 //	POST   /ah/api/v1/registered-users/                   201 new, 200 existing
-//	GET    /ah/api/v1/registered-users/                   page, page_size, origin_user_id
-//	GET    /ah/api/v1/registered-users/{id}/              also PATCH, and DELETE (204)
+//	GET    /ah/api/v1/registered-users/                   200: page, page_size, origin_user_id
+//	GET    /ah/api/v1/registered-users/{id}/              200; PATCH 200, DELETE 200
 //	POST   /ah/api/v1/registered-users/{id}/link-token/   201
-//	POST   /ah/api/v1/allowed-callback-origins/           201 new, 200 existing
+//	GET    /ah/api/v1/connectors/                         200: page, page_size; next a full URL
+//	GET    /ah/api/v1/connectors/{slug}/                  200, 404 for a slug not in the catalog
+//	DELETE /ah/api/v1/credentials/registered-users/{id}/connectors/{slug}/
+//	                                                      200, 404 when not connected
+//	POST   /ah/api/v1/tool-packs/{id}/registered-users/{id}/mcp/
+//	                                                      the handler HandleMCP mounts, 404 without
 //
-// and, for the end user's browser, without a key:
+// Completing an Agent Handler link adds the connector to the registered
+// user's authenticated_connectors; deleting the credential removes it. With
+// WithAgentWebhook, the server also sends Agent Handler's own webhooks,
+// signed in X-Merge-Signature: registered_user.created, .updated and
+// .deleted, credential.created and credential.deleted, retried up to
+// AgentDeliveryAttempts times.
 //
-//	GET, POST /link/{link_token}        the Magic Link page and its Connect button
-//	GET, POST /agent-link/{link_token}  the Agent Handler page; POST redirects (303)
+// Agent Handler paths are served with and without their trailing slash: the
+// OpenAPI spells them with it, Merge's own plugins call them without.
+//
+// Link tokens are created for any path category that is among the body's
+// categories, in any order. A Linked Account is the pair
+// (end_user_origin_id, category linked): linking the same pair again
+// relinks it (same id and account token), the same origin id in another
+// category makes a second account. The linked-accounts list pages 30
+// accounts by default and at most 100 (page_size), and its next and
+// previous fields are bare cursors, passed back as ?cursor=.
+//
+// Integrations and connectors come from a small catalog of real ones (a
+// few per category, such as greenhouse, lever, bamboohr, workday,
+// salesforce, hubspot, jira, slack; connectors such as linear, github,
+// slack, jira, notion); any other slug is refused with 400 naming the field
+// (integration, connector), as Merge refuses a name it does not know.
+//
+// For the end user's browser, without a key, it serves plain HTML forms
+// that a test may also post itself:
+//
+//	GET  /link/{link_token}        the Magic Link page
+//	POST /link/{link_token}        form fields: integration (a slug; the
+//	                               token's own when it has one) and action:
+//	                               "connect" (the default) or "cancel";
+//	                               answers 200 with an element id="status"
+//	GET  /agent-link/{link_token}  the Agent Handler page; a callback_url
+//	                               query parameter is carried to its form
+//	POST /agent-link/{link_token}  form fields: callback_url and action:
+//	                               "connect" (the default), "cancel" or
+//	                               "decline"; redirects (303) to the callback
+//	                               URL with status (success, cancelled or
+//	                               declined) and state, or answers 200 when
+//	                               there is no allowed callback URL
 //
 // Unified errors have Merge's {"errors": [...]} or {"detail": ...} bodies,
 // Agent Handler errors its {"error": {"type", "code", "message", ...}} body.
 // Unlike Merge, the server refuses unknown top-level request fields, so that
 // a misspelt field fails a test.
+//
+// Known differences from Merge: mergetest keeps no data behind the Linked
+// Accounts (no employees or candidates), serves only the endpoints above,
+// signs its webhooks with one key at a time, and its callback statuses for
+// an end user who leaves (cancelled, declined) are its own: Merge documents
+// only success.
 package mergetest
 
 import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -59,6 +112,7 @@ import (
 
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/internal/secret"
+	"github.com/mergelink/mergelink/internal/validate"
 )
 
 // TestAPIKey is the API key a Server accepts unless WithAPIKey sets another.
@@ -78,11 +132,14 @@ const maxBody = 1 << 20
 
 // Server is a fake Merge. Its methods are safe for concurrent use.
 type Server struct {
-	srv       *httptest.Server
-	apiKey    string
-	now       func() time.Time
-	hooks     *deliverer
-	closeOnce sync.Once
+	srv    *httptest.Server
+	apiKey string
+	now    func() time.Time
+	hooks  *deliverer
+	// agentHooks sends Agent Handler's webhooks; its URL is "" until one
+	// is set.
+	agentHooks *deliverer
+	closeOnce  sync.Once
 
 	mu           sync.Mutex
 	closed       bool
@@ -92,10 +149,12 @@ type Server struct {
 	linkTokens   map[string]*linkToken
 	publicTokens map[string]*account
 	accounts     []*account
-	byOrigin     map[string]*account
+	byIdentity   map[identity]*account
 	users        []*registeredUser
 	agentTokens  map[string]*agentToken
 	origins      map[string]bool
+	closeWait    time.Duration
+	mcp          http.Handler // see HandleMCP
 }
 
 // ServerOption configures a Server.
@@ -105,9 +164,14 @@ type config struct {
 	apiKey     string
 	webhookURL string
 	webhookKey string
-	retryWait  time.Duration
-	now        func() time.Time
-	problems   []string
+	// agentWebhookURL and agentWebhookKey configure Agent Handler's
+	// webhooks (WithAgentWebhook).
+	agentWebhookURL, agentWebhookKey string
+	retryWait                        time.Duration
+	closeWait                        time.Duration
+	origins                          []string
+	now                              func() time.Time
+	problems                         []string
 }
 
 // WithAPIKey sets the only API key the server accepts; any other, or none,
@@ -161,11 +225,88 @@ func WithClock(now func() time.Time) ServerOption {
 	}
 }
 
+// WithAllowedCallbackOrigins sets the Agent Handler callback origins the
+// server allows, as the Merge dashboard holds them (Settings, API Keys,
+// Allowed callback origins; Merge documents no API for them). A redirect to
+// a callback URL of another origin is skipped, as Merge skips it silently.
+// Each origin is a scheme and host (and port), such as
+// "https://myapp.com", "myapp://" or "http://localhost:3000": https, a
+// custom scheme, or plain http on localhost only, with no path, query or
+// fragment. ClientOptions passes them to mergelink.WithAllowedCallbackOrigins.
+func WithAllowedCallbackOrigins(origins ...string) ServerOption {
+	return func(c *config) {
+		for _, raw := range origins {
+			o, err := allowedOrigin(raw)
+			if err != nil {
+				c.problems = append(c.problems, "WithAllowedCallbackOrigins: "+err.Error())
+				continue
+			}
+			c.origins = append(c.origins, o)
+		}
+	}
+}
+
+// allowedOrigin checks an allowed callback origin and returns its
+// canonical form.
+func allowedOrigin(raw string) (string, error) {
+	origin, err := validate.Origin(raw)
+	if u, perr := url.Parse(raw); err == nil && (perr != nil || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil) {
+		err = errors.New("an origin is a scheme and host (and port) only: drop the path, query and fragment")
+	}
+	if err != nil {
+		return "", fmt.Errorf("origin %s is not valid: %v", validate.QuoteURL(raw), err)
+	}
+	return origin, nil
+}
+
+// AllowCallbackOrigins adds origins to those WithAllowedCallbackOrigins
+// set, for an app whose URL is known only after the server started. It
+// fails, adding none, when one is not an origin.
+func (s *Server) AllowCallbackOrigins(origins ...string) error {
+	var c config
+	WithAllowedCallbackOrigins(origins...)(&c)
+	if len(c.problems) > 0 {
+		return errors.New("mergetest: " + strings.Join(c.problems, "; "))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range c.origins {
+		s.origins[o] = true
+	}
+	return nil
+}
+
+// MaxClientRetryAfter is the longest a client made with ClientOptions
+// waits for a Retry-After, such as one FailNext sends.
+const MaxClientRetryAfter = 10 * time.Millisecond
+
+// clientRetryAfterCap caps a client's Retry-After waits at
+// MaxClientRetryAfter.
+func clientRetryAfterCap() []mergelink.Option { return nil }
+
+// DefaultCloseWait is how long Close waits for queued webhook deliveries
+// unless WithCloseWait sets another bound.
+const DefaultCloseWait = 5 * time.Second
+
+// WithCloseWait bounds how long Close waits for the webhook deliveries
+// still queued (default DefaultCloseWait): a receiver that hangs would
+// otherwise hold Close for every attempt's 10-second timeout and the waits
+// between them.
+func WithCloseWait(d time.Duration) ServerOption {
+	return func(c *config) {
+		if d <= 0 {
+			c.problems = append(c.problems, fmt.Sprintf("WithCloseWait: the wait must be positive, got %s", d))
+			return
+		}
+		c.closeWait = d
+	}
+}
+
 // NewServer starts a Server on a loopback port. Call Close when done. It
 // panics when an option is invalid, as httptest.NewServer does when it
 // cannot listen.
 func NewServer(opts ...ServerOption) *Server {
-	c := config{apiKey: TestAPIKey, retryWait: 50 * time.Millisecond, now: time.Now}
+	c := config{apiKey: TestAPIKey, retryWait: 50 * time.Millisecond, closeWait: DefaultCloseWait, now: time.Now}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&c)
@@ -180,12 +321,15 @@ func NewServer(opts ...ServerOption) *Server {
 		idempotency:  map[string]idempotentReply{},
 		linkTokens:   map[string]*linkToken{},
 		publicTokens: map[string]*account{},
-		byOrigin:     map[string]*account{},
+		byIdentity:   map[identity]*account{},
 		agentTokens:  map[string]*agentToken{},
 		origins:      map[string]bool{},
+		closeWait:    c.closeWait,
+		hooks:        newDeliverer(c.webhookURL, c.webhookKey, c.retryWait),
+		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait),
 	}
-	if c.webhookURL != "" {
-		s.hooks = newDeliverer(c.webhookURL, c.webhookKey, c.retryWait)
+	for _, o := range c.origins {
+		s.origins[o] = true
 	}
 	s.srv = httptest.NewServer(s.routes())
 	return s
@@ -215,30 +359,60 @@ func (s *Server) URL() string { return s.srv.URL }
 func (s *Server) APIKey() string { return s.apiKey }
 
 // ClientOptions returns the options that point a mergelink.Client at the
-// server, with tiny retry waits:
+// server, with tiny retry waits, Retry-After honoured up to
+// MaxClientRetryAfter, and the allowed callback origins the server holds:
 //
 //	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
+//
+// Options appended after them win, such as a longer mergelink.WithRetryWait
+// for a test that means to wait.
 func (s *Server) ClientOptions() []mergelink.Option {
-	return []mergelink.Option{
+	opts := []mergelink.Option{
 		mergelink.WithBaseURL(s.URL() + UnifiedPath),
 		mergelink.WithAgentHandlerBaseURL(s.URL() + AgentPath),
-		mergelink.WithRetryWait(time.Millisecond, 10*time.Millisecond),
+		mergelink.WithRetryWait(time.Millisecond, MaxClientRetryAfter),
 	}
+	opts = append(opts, clientRetryAfterCap()...)
+	s.mu.Lock()
+	origins := sortedKeys(s.origins)
+	s.mu.Unlock()
+	if len(origins) > 0 {
+		opts = append(opts, mergelink.WithAllowedCallbackOrigins(origins...))
+	}
+	return opts
 }
 
 // Close stops the server, then waits for the webhooks already queued to be
-// delivered or given up. Completing a link after Close fails with ErrClosed.
+// delivered or given up, for at most DefaultCloseWait (WithCloseWait sets
+// another bound): after that, it ends the attempts in flight and gives up
+// the deliveries left, whose Err then matches ErrClosed. Completing a link
+// after Close fails with ErrClosed.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
 		s.srv.Close()
-		if s.hooks != nil {
-			s.hooks.drain()
-		}
+		s.hooks.close(s.closeWait)
+		s.agentHooks.close(s.closeWait)
 	})
 }
+
+// String describes the server by its URL, without its API key, link
+// tokens, account tokens or public tokens.
+func (s *Server) String() string {
+	if s == nil || s.srv == nil {
+		return "mergetest.Server(nil)"
+	}
+	return "mergetest.Server{URL: " + s.srv.URL + ", API key and tokens hidden}"
+}
+
+// GoString is String, so that %#v hides the secrets too.
+func (s *Server) GoString() string { return s.String() }
+
+// Format prints String for every verb, so that no verb, %d or %+v
+// included, prints the server's fields, which hold its API key and tokens.
+func (s *Server) Format(f fmt.State, verb rune) { secret.Format(f, verb, s.String(), s.GoString()) }
 
 // Request is an API request as the server received it.
 type Request struct {
@@ -302,6 +476,12 @@ type fault struct {
 // API key is even checked, as a proxy or an overloaded Merge would. It
 // replaces any failure still pending; n = 0 cancels it. It panics when
 // status is not 400 to 599.
+//
+// The header is sent as given, so a test can check that the client reads
+// it; a client made with ClientOptions waits at most MaxClientRetryAfter
+// for it, so a test does not wait seconds unless it asks to, with an option
+// of its own after ClientOptions. A mergelink client with default options
+// caps a Retry-After wait at one minute.
 func (s *Server) FailNext(n, status int, retryAfter string) {
 	if status < 400 || status > 599 {
 		panic(fmt.Sprintf("mergetest: FailNext: status must be 400 to 599, got %d", status))
@@ -320,21 +500,25 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET "+u+"/linked-accounts", s.unified(s.listLinkedAccounts, false))
 	api.HandleFunc(UnifiedPath+"/", s.unified(notFound, false))
 
-	a := AgentPath
-	api.HandleFunc("POST "+a+"/registered-users/{$}", s.agent(s.createUser))
-	api.HandleFunc("GET "+a+"/registered-users/{$}", s.agent(s.listUsers))
-	api.HandleFunc("GET "+a+"/registered-users/{id}/{$}", s.agent(s.getUser))
-	api.HandleFunc("PATCH "+a+"/registered-users/{id}/{$}", s.agent(s.patchUser))
-	api.HandleFunc("DELETE "+a+"/registered-users/{id}/{$}", s.agent(s.deleteUser))
-	api.HandleFunc("POST "+a+"/registered-users/{id}/link-token/{$}", s.agent(s.createAgentLinkToken))
-	api.HandleFunc("POST "+a+"/allowed-callback-origins/{$}", s.agent(s.addCallbackOrigin))
-	api.HandleFunc(a+"/", s.agent(agentNotFound))
-	// A path missing its trailing slash is answered 404, so that the client
-	// bug shows; ServeMux would redirect it, and a client would follow a
-	// POST's redirect with a GET.
-	for _, p := range []string{"/registered-users", "/registered-users/{id}", "/registered-users/{id}/link-token", "/allowed-callback-origins"} {
-		api.HandleFunc(a+p, s.agent(agentNotFound))
+	// Agent Handler paths are served with and without their trailing
+	// slash: the OpenAPI spells them with it, Merge's plugins call them
+	// without. Handling both explicitly keeps ServeMux from redirecting,
+	// which a client would follow for a POST with a GET.
+	agent := func(method, path string, h handler) {
+		api.HandleFunc(method+" "+AgentPath+path+"/{$}", s.agent(h))
+		api.HandleFunc(method+" "+AgentPath+path, s.agent(h))
 	}
+	agent("POST", "/registered-users", s.createUser)
+	agent("GET", "/registered-users", s.listUsers)
+	agent("GET", "/registered-users/{id}", s.getUser)
+	agent("PATCH", "/registered-users/{id}", s.patchUser)
+	agent("DELETE", "/registered-users/{id}", s.deleteUser)
+	agent("POST", "/registered-users/{id}/link-token", s.createAgentLinkToken)
+	agent("GET", "/connectors", s.listConnectors)
+	agent("GET", "/connectors/{slug}", s.getConnector)
+	agent("DELETE", "/credentials/registered-users/{id}/connectors/{slug}", s.deleteCredential)
+	api.HandleFunc(AgentPath+"/", s.agent(agentNotFound))
+	s.routeMCP(api)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+LinkPath+"{token}", s.linkPage)

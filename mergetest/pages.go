@@ -33,7 +33,8 @@ button{border:0;border-radius:6px;background:#1d2733;color:#fff;cursor:pointer}
 <input type="hidden" name="integration" value="{{.Fixed.Slug}}">
 {{else}}<label for="integration">Integration</label>
 <select id="integration" name="integration">{{range .Choices}}<option value="{{.Slug}}">{{.Name}}</option>{{end}}</select>
-{{end}}<br><button type="submit" id="connect">Connect</button>
+{{end}}<br><button type="submit" id="connect" name="action" value="connect">Connect</button>
+<button type="submit" id="cancel" name="action" value="cancel">Cancel</button>
 </form>
 {{template "bottom"}}{{end}}
 
@@ -42,7 +43,9 @@ button{border:0;border-radius:6px;background:#1d2733;color:#fff;cursor:pointer}
 <p id="end-user">for {{.User}}</p>
 <form method="post">
 <input type="hidden" name="callback_url" value="{{.Callback}}">
-<button type="submit" id="connect">Connect</button>
+<button type="submit" id="connect" name="action" value="connect">Connect</button>
+<button type="submit" id="decline" name="action" value="decline">Decline</button>
+<button type="submit" id="cancel" name="action" value="cancel">Cancel</button>
 </form>
 {{template "bottom"}}{{end}}
 
@@ -99,8 +102,7 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		data.Title, data.Email, data.Org = "Connect "+lt.org, lt.email, lt.org
 		data.Categories = lt.categories
-		if lt.integ != "" {
-			in := integrationFor(lt.integ, lt.categories)
+		if in, ok := lookupIntegration(lt.integ); ok {
 			data.Fixed = &choice{in.slug, in.name}
 		}
 		for _, in := range integrationsFor(lt.categories) {
@@ -115,9 +117,23 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 	render(w, http.StatusOK, "link", data)
 }
 
-// linkConnect serves the Connect button of the Magic Link page.
+// linkConnect serves the Magic Link page's form: action "connect" (or
+// none) completes the link with the integration field, "cancel" leaves it.
 func (s *Server) linkConnect(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
+	switch action := r.PostFormValue("action"); action {
+	case "", "connect":
+	case "cancel":
+		if err := s.CancelLink(r.PathValue("token")); err != nil {
+			renderLinkError(w, err)
+			return
+		}
+		renderStatus(w, http.StatusOK, "Cancelled", "Nothing was connected. You can close this tab.")
+		return
+	default:
+		renderStatus(w, http.StatusBadRequest, "Unknown action", "The action must be connect or cancel.")
+		return
+	}
 	a, err := s.CompleteLink(r.PathValue("token"), r.PostFormValue("integration"))
 	if err != nil {
 		renderLinkError(w, err)
@@ -147,12 +163,19 @@ func (s *Server) agentLinkPage(w http.ResponseWriter, r *http.Request) {
 	render(w, http.StatusOK, "agent", data)
 }
 
-// agentLinkConnect serves the Connect button of an Agent Handler page: it
-// redirects (303) to the callback URL, or says done when there is none or
-// its origin is not registered.
+// agentLinkConnect serves an Agent Handler page's form: action "connect"
+// (or none), "cancel" or "decline". It redirects (303) to the callback URL
+// with the status that follows, or says done when there is none or its
+// origin is not allowed.
 func (s *Server) agentLinkConnect(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
-	to, err := s.completeAgentLink(r.PathValue("token"), r.PostFormValue("callback_url"))
+	status, ok := map[string]string{"": CallbackSuccess, "connect": CallbackSuccess,
+		"cancel": CallbackCancelled, "decline": CallbackDeclined}[r.PostFormValue("action")]
+	if !ok {
+		renderStatus(w, http.StatusBadRequest, "Unknown action", "The action must be connect, cancel or decline.")
+		return
+	}
+	to, err := s.completeAgentLink(r.PathValue("token"), r.PostFormValue("callback_url"), status)
 	if err != nil {
 		renderLinkError(w, err)
 		return
@@ -161,5 +184,9 @@ func (s *Server) agentLinkConnect(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
-	renderStatus(w, http.StatusOK, "Done", "Connected. You can close this tab.")
+	if status == CallbackSuccess {
+		renderStatus(w, http.StatusOK, "Done", "Connected. You can close this tab.")
+		return
+	}
+	renderStatus(w, http.StatusOK, "Not connected", "Nothing was connected. You can close this tab.")
 }

@@ -27,7 +27,7 @@ func TestFailNext(t *testing.T) {
 		assert.Contains(t, a.json(t)["detail"], "429")
 	}
 	a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, nil))
-	assert.Equal(t, http.StatusCreated, a.status, "only the next two fail")
+	assert.Equal(t, http.StatusOK, a.status, "only the next two fail")
 	assert.Empty(t, a.header.Get("Retry-After"))
 
 	srv.FailNext(1, http.StatusServiceUnavailable, "")
@@ -55,7 +55,7 @@ func TestFailNextThenIdempotentRetry(t *testing.T) {
 	a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, nil), "Idempotency-Key", key)
 	assert.Equal(t, http.StatusServiceUnavailable, a.status)
 	first := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, nil), "Idempotency-Key", key)
-	assert.Equal(t, http.StatusCreated, first.status, "the failed try kept nothing under the key")
+	assert.Equal(t, http.StatusOK, first.status, "the failed try kept nothing under the key")
 	again := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, nil), "Idempotency-Key", key)
 	assert.Equal(t, first.body, again.body)
 }
@@ -151,8 +151,7 @@ func TestBadOptions(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, 0)
-	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey))
-	addOrigin(t, srv, "https://myapp.com")
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey), mergetest.WithAllowedCallbackOrigins("https://myapp.com"))
 	const n = 8
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -171,8 +170,8 @@ func TestConcurrentUse(t *testing.T) {
 	ds, err := srv.WaitForDeliveries(waitCtx(t), 2*n)
 	require.NoError(t, err)
 	assert.Len(t, ds, 2*n)
-	assert.Len(t, srv.LinkedAccounts(), 3, "relinks by origin id")
-	assert.Len(t, srv.Requests(), 1+5*n)
+	assert.Len(t, srv.LinkedAccounts(), 3, "relinks by origin id and category")
+	assert.Len(t, srv.Requests(), 5*n)
 }
 
 // concurrentJourney is one goroutine's work in TestConcurrentUse: a link
@@ -184,7 +183,7 @@ func concurrentJourney(srv *mergetest.Server, linkBody, userID string) error {
 	var lt struct {
 		LinkToken string `json:"link_token"`
 	}
-	if err := expectCall(srv, "POST", "/api/ats/v1/link-token", linkBody, http.StatusCreated, &lt); err != nil {
+	if err := expectCall(srv, "POST", "/api/ats/v1/link-token", linkBody, http.StatusOK, &lt); err != nil {
 		return err
 	}
 	la, err := srv.CompleteLink(lt.LinkToken, "greenhouse")

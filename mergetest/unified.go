@@ -156,7 +156,8 @@ func deref[T any](p *T) T {
 }
 
 // validate checks q, posted to the link-token path of pathCategory, as
-// Merge does. The path's category must be the first of the body's.
+// Merge does. The path's category may be any of the body's, as in Merge's
+// own examples (categories ["hris", "ats"] posted to /ats/v1/link-token).
 func (q *linkTokenRequest) validate(c *checker, pathCategory string) {
 	c.text("/end_user_email_address", q.email)
 	c.text("/end_user_organization_name", q.org)
@@ -167,14 +168,17 @@ func (q *linkTokenRequest) validate(c *checker, pathCategory string) {
 	for i, cat := range q.categories {
 		c.oneOf(fmt.Sprintf("/categories/%d", i), &cat, categories...)
 	}
-	if len(q.categories) > 0 && isCategory(q.categories[0]) && q.categories[0] != pathCategory {
-		c.invalid("/categories", fmt.Sprintf("The first category must be the path's, %q, not %q: post to /%s/v1/link-token.",
-			pathCategory, q.categories[0], q.categories[0]))
+	if len(q.categories) > 0 && !slices.Contains(q.categories, pathCategory) {
+		c.invalid("/categories", fmt.Sprintf("The path's category %q is not among the categories %s: post to the link-token path of one of them.",
+			pathCategory, strings.Join(q.categories, ", ")))
 	}
 	if slug := deref(q.integration); slug != "" {
-		if !validate.IsSlug(slug) {
-			c.invalid("/integration", fmt.Sprintf("%q is not an integration slug such as \"greenhouse\".", slug))
-		} else if in, ok := lookupIntegration(slug); ok && len(q.categories) > 0 {
+		in, known := lookupIntegration(slug)
+		switch {
+		case !known:
+			c.add(newProblem("INVALID_INTEGRATION", "Invalid Integration", "/integration",
+				fmt.Sprintf("%s is not a valid integration: use the slug of an integration, such as \"greenhouse\".", validate.Quote(slug))))
+		case len(q.categories) > 0:
 			if _, ok := in.offers(q.categories); !ok {
 				c.invalid("/integration", fmt.Sprintf("%s offers none of the categories %s.", in.name, strings.Join(q.categories, ", ")))
 			}
@@ -235,7 +239,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// createLinkToken serves POST {category}/v1/link-token.
+// createLinkToken serves POST {category}/v1/link-token, answering 200.
 func (s *Server) createLinkToken(r *http.Request, body []byte) reply {
 	if !isCategory(r.PathValue("category")) {
 		return notFound(r, body)
@@ -265,13 +269,14 @@ func (s *Server) createLinkToken(r *http.Request, body []byte) reply {
 	}
 	s.linkTokens[lt.token] = lt
 	out := map[string]string{"link_token": lt.token}
-	if lt.integ != "" {
-		out["integration_name"] = integrationFor(lt.integ, lt.categories).name
+	if in, ok := lookupIntegration(lt.integ); ok {
+		out["integration_name"] = in.name
 	}
 	if lt.magic {
 		out["magic_link_url"] = s.URL() + LinkPath + lt.token
 	}
-	return reply{http.StatusCreated, out}
+	// 200, as the OpenAPI lists it; the SDK accepts 200 and 201.
+	return reply{http.StatusOK, out}
 }
 
 // exchangeAccountToken serves GET {category}/v1/account-token/{public_token}.
@@ -299,15 +304,16 @@ type accountJSON struct {
 	EndUserOrganizationName string          `json:"end_user_organization_name"`
 	EndUserEmailAddress     string          `json:"end_user_email_address"`
 	WebhookListenerURL      string          `json:"webhook_listener_url"`
-	IsDuplicate             bool            `json:"is_duplicate"`
+	IsDuplicate             *bool           `json:"is_duplicate"`
 	Integration             integrationJSON `json:"integration"`
 	AccountType             string          `json:"account_type"`
 	CompletedAt             time.Time       `json:"completed_at"`
 }
 
-// Linked-accounts page sizes.
+// Linked-accounts page sizes, as Merge's: 30 without page_size, at most
+// 100.
 const (
-	defaultPageSize = 100
+	defaultPageSize = 30
 	maxPageSize     = 100
 )
 
@@ -352,23 +358,28 @@ func (s *Server) listLinkedAccounts(r *http.Request, body []byte) reply {
 	if page == nil {
 		out.Results = []accountJSON{}
 	}
+	// next and previous are bare cursors, as Merge sends them: Merge's
+	// official clients pass next straight back as ?cursor=.
 	if offset+size < len(found) {
-		out.Next = s.urlWith(r, "cursor", newCursor(offset+size))
+		next := newCursor(offset + size)
+		out.Next = &next
 	}
 	if offset > 0 {
-		out.Previous = s.urlWith(r, "cursor", newCursor(max(offset-size, 0)))
+		prev := newCursor(max(offset-size, 0))
+		out.Previous = &prev
 	}
 	return reply{http.StatusOK, out}
 }
 
-// matches reports whether a passes the linked-accounts filters in q.
+// matches reports whether a passes the linked-accounts filters in q. As
+// Merge's OpenAPI says of is_test_account, "If included, will only include
+// test linked accounts. If not included, will only include non-test linked
+// accounts."
 func (a *account) matches(q url.Values) bool {
 	in := func(param, v string) bool {
 		return !q.Has(param) || slices.Contains(strings.Split(q.Get(param), ","), v)
 	}
 	is := func(param, v string) bool { return !q.Has(param) || q.Get(param) == v }
-	// Every account here is a production account, so is_test_account=true
-	// finds none, as Merge's filter would.
 	return is("category", a.category) &&
 		is("end_user_email_address", a.email) &&
 		is("end_user_organization_name", a.org) &&
@@ -378,7 +389,7 @@ func (a *account) matches(q url.Values) bool {
 		in("ids", a.id) &&
 		(!q.Has("integration_name") || strings.EqualFold(q.Get("integration_name"), a.integ.name)) &&
 		is("status", a.status) &&
-		q.Get("is_test_account") != "true"
+		q.Has("is_test_account") == a.test
 }
 
 // urlWith returns the full URL of r with the query parameter param set to

@@ -2,6 +2,7 @@ package mergetest_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,7 +23,7 @@ func TestLinkTokenEveryCategory(t *testing.T) {
 	seen := map[string]bool{}
 	for _, cat := range allCategories {
 		a := send(t, srv, "POST", "/api/"+cat+"/v1/link-token", linkBody(t, map[string]any{"categories": []string{cat}}))
-		require.Equal(t, http.StatusCreated, a.status, "%s: %s", cat, a.body)
+		require.Equal(t, http.StatusOK, a.status, "%s: %s", cat, a.body)
 		v := a.json(t)
 		tok, _ := v["link_token"].(string)
 		assert.Len(t, tok, 40, cat)
@@ -41,14 +42,34 @@ func TestLinkTokenMagicLinkAndIntegration(t *testing.T) {
 	a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, map[string]any{
 		"integration": "lever", "should_create_magic_link_url": true, "link_expiry_mins": 10080,
 	}))
-	require.Equal(t, http.StatusCreated, a.status, "%s", a.body)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
 	v := a.json(t)
 	assert.Equal(t, "Lever", v["integration_name"])
 	assert.Equal(t, srv.URL()+"/link/"+v["link_token"].(string), v["magic_link_url"])
 
-	// An integration the catalog does not know is named after its slug.
-	v = send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, map[string]any{"integration": "acme-recruit"})).json(t)
-	assert.Equal(t, "Acme Recruit", v["integration_name"])
+}
+
+// An integration Merge does not know is refused with 400 naming the field,
+// not given a made-up name.
+func TestLinkTokenUnknownIntegration(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	for _, slug := range []string{"acme-recruit", "Greenhouse", "green house", "lever2"} {
+		a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, map[string]any{"integration": slug}))
+		require.Equal(t, http.StatusBadRequest, a.status, "%s: %s", slug, a.body)
+		var body struct {
+			Errors []struct {
+				ProblemType string `json:"problem_type"`
+				Detail      string
+				Source      struct{ Pointer string }
+			}
+		}
+		require.NoError(t, json.Unmarshal(a.body, &body))
+		require.Len(t, body.Errors, 1, "%s", a.body)
+		assert.Equal(t, "/integration", body.Errors[0].Source.Pointer, slug)
+		assert.Contains(t, body.Errors[0].Detail, slug)
+	}
+	assert.Empty(t, srv.LinkedAccounts())
 }
 
 func TestLinkTokenValidation(t *testing.T) {
@@ -69,8 +90,9 @@ func TestLinkTokenValidation(t *testing.T) {
 		{"no categories", map[string]any{"categories": []string{}}, "/categories", "MISSING_REQUIRED_FIELD"},
 		{"unknown category", map[string]any{"categories": []string{"ats", "payroll"}}, "/categories/1", "INVALID_FIELD"},
 		{"categories not a list", map[string]any{"categories": "ats"}, "/categories", "INVALID_FIELD"},
-		{"first category not the path's", map[string]any{"categories": []string{"hris", "ats"}}, "/categories", "INVALID_FIELD"},
-		{"integration not a slug", map[string]any{"integration": "Green House"}, "/integration", "INVALID_FIELD"},
+		{"path category not among them", map[string]any{"categories": []string{"hris", "crm"}}, "/categories", "INVALID_FIELD"},
+		{"integration not a slug", map[string]any{"integration": "Green House"}, "/integration", "INVALID_INTEGRATION"},
+		{"integration unknown", map[string]any{"integration": "acme-recruit"}, "/integration", "INVALID_INTEGRATION"},
 		{"integration outside categories", map[string]any{"integration": "bamboohr"}, "/integration", "INVALID_FIELD"},
 		{"expiry below 30", map[string]any{"link_expiry_mins": 29}, "/link_expiry_mins", "INVALID_FIELD"},
 		{"expiry above 720", map[string]any{"link_expiry_mins": 721}, "/link_expiry_mins", "INVALID_FIELD"},
@@ -113,10 +135,28 @@ func TestLinkTokenValidation(t *testing.T) {
 	}
 }
 
-func TestLinkTokenPathCategoryIsTheFirst(t *testing.T) {
+// Merge's own reference posts categories ["hris", "ats"] to the link-token
+// path of ats, accounting, crm, ticketing and filestorage: the path's
+// category may be any of the body's, in any order, but must be one of them.
+func TestLinkTokenPathCategoryAmongCategories(t *testing.T) {
 	t.Parallel()
 	srv := mergetest.NewTestServer(t)
-	a := send(t, srv, "POST", "/api/hris/v1/link-token", linkBody(t, map[string]any{"categories": []string{"ats"}}))
+	for _, tt := range []struct {
+		path       string
+		categories []string
+	}{
+		{"ats", []string{"hris", "ats"}},
+		{"accounting", []string{"hris", "ats", "accounting"}},
+		{"crm", []string{"crm", "hris"}},
+		{"ticketing", []string{"hris", "ticketing"}},
+		{"filestorage", []string{"ats", "filestorage", "hris"}},
+		{"hris", []string{"hris"}},
+	} {
+		a := send(t, srv, "POST", "/api/"+tt.path+"/v1/link-token", linkBody(t, map[string]any{"categories": tt.categories}))
+		assert.Equal(t, http.StatusOK, a.status, "%s %v: %s", tt.path, tt.categories, a.body)
+	}
+
+	a := send(t, srv, "POST", "/api/hris/v1/link-token", linkBody(t, map[string]any{"categories": []string{"ats", "crm"}}))
 	require.Equal(t, http.StatusBadRequest, a.status, "%s", a.body)
 	var body struct {
 		Errors []struct {
@@ -130,10 +170,6 @@ func TestLinkTokenPathCategoryIsTheFirst(t *testing.T) {
 	assert.Equal(t, "/categories", body.Errors[0].Source.Pointer)
 	assert.Equal(t, "INVALID_FIELD", body.Errors[0].ProblemType)
 	assert.Contains(t, body.Errors[0].Detail, `"hris"`)
-	assert.Contains(t, body.Errors[0].Detail, "/ats/v1/link-token", "it says where to post instead")
-
-	a = send(t, srv, "POST", "/api/hris/v1/link-token", linkBody(t, map[string]any{"categories": []string{"hris", "ats"}}))
-	assert.Equal(t, http.StatusCreated, a.status, "later categories may differ: %s", a.body)
 }
 
 func TestLinkTokenValidationReportsEveryProblem(t *testing.T) {
@@ -149,7 +185,7 @@ func TestLinkTokenValidationReportsEveryProblem(t *testing.T) {
 	for _, e := range body.Errors {
 		pointers = append(pointers, e.Source.Pointer)
 	}
-	assert.ElementsMatch(t, []string{"/end_user_email_address", "/end_user_organization_name", "/end_user_origin_id", "/categories/0", "/language"}, pointers)
+	assert.ElementsMatch(t, []string{"/end_user_email_address", "/end_user_organization_name", "/end_user_origin_id", "/categories/0", "/categories", "/language"}, pointers)
 
 	a = send(t, srv, "POST", "/api/hris/v1/link-token", `not json`)
 	require.Equal(t, http.StatusBadRequest, a.status)
@@ -178,7 +214,7 @@ func TestAuth(t *testing.T) {
 		assert.NotEmpty(t, e["code"], tt.name)
 	}
 	a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, nil))
-	assert.Equal(t, http.StatusCreated, a.status)
+	assert.Equal(t, http.StatusOK, a.status)
 }
 
 func TestIdempotencyKey(t *testing.T) {
@@ -187,9 +223,9 @@ func TestIdempotencyKey(t *testing.T) {
 	const key = "8b5c4f1e-3d2a-4c6b-9e7f-0a1b2c3d4e5f"
 	body := linkBody(t, nil)
 	first := send(t, srv, "POST", "/api/ats/v1/link-token", body, "Idempotency-Key", key)
-	require.Equal(t, http.StatusCreated, first.status)
+	require.Equal(t, http.StatusOK, first.status)
 	again := send(t, srv, "POST", "/api/ats/v1/link-token", body, "Idempotency-Key", key)
-	assert.Equal(t, http.StatusCreated, again.status)
+	assert.Equal(t, http.StatusOK, again.status)
 	assert.Equal(t, first.body, again.body, "the same key and body get the same answer")
 
 	other := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, map[string]any{"end_user_origin_id": "other"}), "Idempotency-Key", key)
@@ -325,29 +361,29 @@ func TestLinkedAccountsFiltersAndCursors(t *testing.T) {
 		{"status=COMPLETE&category=chat", []string{"o5"}},
 		{"status=RELINK_NEEDED", nil},
 		{"is_test_account=true", nil},
+		{"is_test_account=false", nil},
 		{"include_duplicates=true&end_user_origin_id=o2", []string{"o2"}},
 	} {
 		assert.Equal(t, tt.want, originIDs(listAccounts(t, srv, "/api/ats/v1/linked-accounts?"+tt.query)), tt.query)
 	}
 
-	// Cursor pagination: next is a full URL carrying the filters and a cursor.
-	p1 := listAccounts(t, srv, "/api/ats/v1/linked-accounts?page_size=2&end_user_origin_ids=o1,o2,o3,o4,o5")
+	// Cursor pagination: next and previous are bare cursors, passed back
+	// as ?cursor= with the same filters, as Merge's clients do.
+	const filter = "/api/ats/v1/linked-accounts?page_size=2&end_user_origin_ids=o1,o2,o3,o4,o5"
+	p1 := listAccounts(t, srv, filter)
 	assert.Equal(t, []string{"o1", "o2"}, originIDs(p1))
 	require.NotNil(t, p1.Next)
 	assert.Nil(t, p1.Previous)
-	next, err := url.Parse(*p1.Next)
-	require.NoError(t, err)
-	assert.Equal(t, srv.URL(), next.Scheme+"://"+next.Host)
-	assert.NotEmpty(t, next.Query().Get("cursor"))
-	assert.Equal(t, "2", next.Query().Get("page_size"))
-	p2 := listAccounts(t, srv, next.RequestURI())
+	assert.NotContains(t, *p1.Next, "/", "a bare cursor, not a URL")
+	assert.NotContains(t, *p1.Next, "=", "a bare cursor, not a query")
+	p2 := listAccounts(t, srv, filter+"&cursor="+url.QueryEscape(*p1.Next))
 	assert.Equal(t, []string{"o3", "o4"}, originIDs(p2))
 	require.NotNil(t, p2.Previous)
 	require.NotNil(t, p2.Next)
-	p3 := listAccounts(t, srv, strings.TrimPrefix(*p2.Next, srv.URL()))
+	p3 := listAccounts(t, srv, filter+"&cursor="+url.QueryEscape(*p2.Next))
 	assert.Equal(t, []string{"o5"}, originIDs(p3))
 	assert.Nil(t, p3.Next)
-	back := listAccounts(t, srv, strings.TrimPrefix(*p2.Previous, srv.URL()))
+	back := listAccounts(t, srv, filter+"&cursor="+url.QueryEscape(*p2.Previous))
 	assert.Equal(t, []string{"o1", "o2"}, originIDs(back))
 
 	bad := send(t, srv, "GET", "/api/ats/v1/linked-accounts?cursor=%21%21", "")
@@ -364,4 +400,78 @@ func TestLinkedAccountsEmpty(t *testing.T) {
 	a := send(t, srv, "GET", "/api/crm/v1/linked-accounts", "")
 	require.Equal(t, http.StatusOK, a.status)
 	assert.JSONEq(t, `{"next":null,"previous":null,"results":[]}`, string(a.body))
+}
+
+// Without page_size a page holds 30 accounts, and page_size is at most
+// 100, as at Merge.
+func TestLinkedAccountsPageSizes(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	for i := range 105 {
+		_, err := srv.CompleteLink(newLinkToken(t, srv, map[string]any{"end_user_origin_id": fmt.Sprintf("o%03d", i)}), "lever")
+		require.NoError(t, err)
+	}
+	for _, tt := range []struct {
+		query string
+		want  int
+	}{
+		{"", 30},
+		{"page_size=1", 1},
+		{"page_size=100", 100},
+		{"page_size=101", 100},
+		{"page_size=1000", 100},
+		{"page_size=0", 30},
+		{"page_size=-3", 30},
+		{"page_size=ten", 30},
+	} {
+		p := listAccounts(t, srv, "/api/ats/v1/linked-accounts?"+tt.query)
+		assert.Len(t, p.Results, tt.want, tt.query)
+		assert.NotNil(t, p.Next, tt.query)
+	}
+
+	// Paging to the end with the default size visits every account once.
+	var seen []string
+	q := "/api/ats/v1/linked-accounts"
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 10)
+		p := listAccounts(t, srv, q)
+		seen = append(seen, originIDs(p)...)
+		if p.Next == nil {
+			assert.Equal(t, 4, pages+1, "105 accounts are 4 pages of 30")
+			break
+		}
+		q = "/api/ats/v1/linked-accounts?cursor=" + url.QueryEscape(*p.Next)
+	}
+	assert.Len(t, seen, 105)
+	assert.Equal(t, "o000", seen[0])
+	assert.Equal(t, "o104", seen[104])
+}
+
+// is_test_account lists only test accounts when given, whatever its value,
+// and only production accounts when not, as Merge's OpenAPI says.
+func TestLinkedAccountsTestAccounts(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	_, err := srv.CompleteLink(newLinkToken(t, srv, map[string]any{"end_user_origin_id": "prod"}), "lever")
+	require.NoError(t, err)
+	test, err := srv.CompleteLink(newLinkToken(t, srv, map[string]any{"end_user_origin_id": "test"}), "lever")
+	require.NoError(t, err)
+	require.NoError(t, srv.SetTestAccount(test.ID, true))
+
+	assert.Equal(t, []string{"prod"}, originIDs(listAccounts(t, srv, "/api/ats/v1/linked-accounts")))
+	for _, v := range []string{"true", "True", "1", ""} {
+		p := listAccounts(t, srv, "/api/ats/v1/linked-accounts?is_test_account="+v)
+		assert.Equal(t, []string{"test"}, originIDs(p), v)
+	}
+	raw := send(t, srv, "GET", "/api/ats/v1/linked-accounts?is_test_account=true", "")
+	assert.Contains(t, string(raw.body), `"account_type":"TEST"`)
+	assert.Contains(t, string(raw.body), `"is_duplicate":null`)
+	raw = send(t, srv, "GET", "/api/ats/v1/linked-accounts", "")
+	assert.Contains(t, string(raw.body), `"account_type":"PRODUCTION"`)
+	assert.Contains(t, string(raw.body), `"is_duplicate":false`)
+
+	require.NoError(t, srv.SetTestAccount(test.ID, false))
+	assert.Equal(t, []string{"prod", "test"}, originIDs(listAccounts(t, srv, "/api/ats/v1/linked-accounts")))
+	assert.Empty(t, listAccounts(t, srv, "/api/ats/v1/linked-accounts?is_test_account=true").Results)
+	assert.ErrorIs(t, srv.SetTestAccount("nope", true), mergetest.ErrUnknownAccount)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,9 +27,13 @@ const DeliveryAttempts = 4
 // on. Its String method hides the payload, and JSON (a slog JSON
 // handler's, say) leaves it out.
 type Delivery struct {
-	// Event is the webhook's event, such as "LinkedAccount.linked".
-	Event           string
+	// Event is the webhook's event, such as "LinkedAccount.linked" or,
+	// for Agent Handler, "credential.created".
+	Event string
+	// LinkedAccountID is the Linked Account of a Unified API webhook.
 	LinkedAccountID string
+	// RegisteredUserID is the registered user of an Agent Handler webhook.
+	RegisteredUserID string
 	// Payload is the body sent, which the signature header signs. It holds
 	// the account token.
 	Payload []byte `json:"-"`
@@ -45,7 +50,11 @@ type Delivery struct {
 // String describes the delivery without its payload, which holds an
 // account token.
 func (d Delivery) String() string {
-	s := fmt.Sprintf("%s for %s: %d attempt(s), status %d", d.Event, d.LinkedAccountID, d.Attempts, d.StatusCode)
+	about := d.LinkedAccountID
+	if about == "" {
+		about = d.RegisteredUserID
+	}
+	s := fmt.Sprintf("%s for %s: %d attempt(s), status %d", d.Event, about, d.Attempts, d.StatusCode)
 	if d.Err != nil {
 		s += ": " + d.Err.Error()
 	}
@@ -62,9 +71,6 @@ func (d Delivery) Format(f fmt.State, verb rune) { secret.Format(f, verb, d.Stri
 // Deliveries returns the webhook deliveries finished so far, in the order
 // they finished. Per Linked Account that is the order of the events.
 func (s *Server) Deliveries() []Delivery {
-	if s.hooks == nil {
-		return nil
-	}
 	s.hooks.mu.Lock()
 	defer s.hooks.mu.Unlock()
 	return cloneDeliveries(s.hooks.done)
@@ -73,14 +79,21 @@ func (s *Server) Deliveries() []Delivery {
 // WaitForDeliveries waits until at least n webhook deliveries have finished
 // (delivered or given up) and returns them all, in the order they finished.
 // It fails when ctx ends first, returning those finished by then, and at
-// once when the server has no webhook URL (WithWebhook).
+// once when the server has no webhook URL (WithWebhook, SetWebhook).
 func (s *Server) WaitForDeliveries(ctx context.Context, n int) ([]Delivery, error) {
-	if s.hooks == nil {
-		return nil, errors.New("mergetest: WaitForDeliveries: the server delivers no webhooks: start it WithWebhook")
-	}
-	d := s.hooks
+	return s.hooks.waitFor(ctx, n, "WaitForDeliveries", "start it WithWebhook or call SetWebhook")
+}
+
+// waitFor waits until at least n deliveries have finished and returns
+// them all. name is the caller's and how says how to set a URL, for the
+// errors.
+func (d *deliverer) waitFor(ctx context.Context, n int, name, how string) ([]Delivery, error) {
 	for {
 		d.mu.Lock()
+		if d.url == "" && len(d.done) < n {
+			d.mu.Unlock()
+			return nil, fmt.Errorf("mergetest: %s: the server delivers no such webhooks: %s", name, how)
+		}
 		done, changed := d.done, d.changed
 		if len(done) >= n {
 			defer d.mu.Unlock()
@@ -92,7 +105,7 @@ func (s *Server) WaitForDeliveries(ctx context.Context, n int) ([]Delivery, erro
 		case <-ctx.Done():
 			d.mu.Lock()
 			defer d.mu.Unlock()
-			return cloneDeliveries(d.done), fmt.Errorf("mergetest: WaitForDeliveries: %d of %d deliveries finished: %w", len(d.done), n, ctx.Err())
+			return cloneDeliveries(d.done), fmt.Errorf("mergetest: %s: %d of %d deliveries finished: %w", name, len(d.done), n, ctx.Err())
 		}
 	}
 }
@@ -106,41 +119,207 @@ func cloneDeliveries(ds []Delivery) []Delivery {
 	return out
 }
 
-// deliverer sends webhooks: one goroutine per Linked Account with pending
-// deliveries, so that each account's events arrive in order while a slow
-// receiver for one account does not hold up the others.
+// SetWebhook makes the server deliver the webhooks of later events to url,
+// signed with signingKey, as WithWebhook does at the start: a receiver's
+// URL is often known only after the server started. Deliveries already
+// queued keep their URL. Any rotation RotateWebhookKey started is dropped.
+// It fails when url is not http or https or the key is empty.
+func (s *Server) SetWebhook(url, signingKey string) error {
+	var c config
+	WithWebhook(url, signingKey)(&c)
+	if len(c.problems) > 0 {
+		return errors.New("mergetest: SetWebhook: " + strings.Join(c.problems, "; "))
+	}
+	d := s.hooks
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.url, d.key, d.nextKey = url, signingKey, ""
+	return nil
+}
+
+// RotateWebhookKey starts a rotation of the webhook signing key to newKey,
+// as regenerating the key in Merge's dashboard does while the receiver
+// still holds the old one: deliveries stay signed with the current key
+// until FinishWebhookKeyRotation, so that a test can give its receiver both
+// keys first. It fails when newKey is empty or the server has no webhook
+// URL.
+func (s *Server) RotateWebhookKey(newKey string) error {
+	d := s.hooks
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case newKey == "":
+		return errors.New("mergetest: RotateWebhookKey: the new key must not be empty")
+	case d.url == "":
+		return errors.New("mergetest: RotateWebhookKey: the server delivers no webhooks: start it WithWebhook or call SetWebhook")
+	}
+	d.nextKey = newKey
+	return nil
+}
+
+// FinishWebhookKeyRotation makes the key RotateWebhookKey staged the one
+// that signs every attempt from now on, retries of earlier deliveries
+// included. It fails when no rotation was started.
+func (s *Server) FinishWebhookKeyRotation() error {
+	d := s.hooks
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.nextKey == "" {
+		return errors.New("mergetest: FinishWebhookKeyRotation: no rotation started: call RotateWebhookKey first")
+	}
+	d.key, d.nextKey = d.nextKey, ""
+	return nil
+}
+
+// SendWebhook sends event about the Linked Account with accountID to the
+// webhook URL, signed and retried like the webhooks the server sends by
+// itself, after any still pending for that account: LinkedAccount.deleted,
+// LinkedAccount.sync_completed, Issue.new, Candidate.added or any other
+// event. data is the payload's data object: a value that encodes as a JSON
+// object, or nil for a default (for LinkedAccount.linked and
+// LinkedAccount.synced_initial the account token, for
+// LinkedAccount.sync_completed a completed non-initial sync of the
+// category's model, for Issue events an issue, otherwise {}). Sending
+// LinkedAccount.deleted does not delete the account: DeleteLinkedAccount
+// does, and sends it. It fails with ErrUnknownAccount or ErrClosed, when
+// the server has no webhook URL, when event is not Model.action, or when
+// data is not a JSON object.
+func (s *Server) SendWebhook(accountID string, event mergelink.EventType, data any) error {
+	model, action, ok := strings.Cut(string(event), ".")
+	if !ok || model == "" || action == "" || strings.ContainsAny(string(event), " \t\r\n") {
+		return fmt.Errorf("mergetest: SendWebhook: the event must be Model.action, such as %q, not %q", mergelink.EventLinkedAccountSyncCompleted, event)
+	}
+	var obj map[string]any
+	if data != nil {
+		raw, err := json.Marshal(data)
+		if err == nil {
+			err = json.Unmarshal(raw, &obj)
+		}
+		if err != nil || obj == nil {
+			return fmt.Errorf("mergetest: SendWebhook: data must encode as a JSON object, not %T", data)
+		}
+	}
+	return s.control(accountID, func(a *account) error {
+		if !s.hooks.enabled() {
+			return errors.New("mergetest: SendWebhook: the server delivers no webhooks: start it WithWebhook or call SetWebhook")
+		}
+		if obj == nil {
+			obj = defaultData(a, event, s.now().UTC())
+		}
+		s.hooks.queue(a, string(event), obj)
+		return nil
+	})
+}
+
+// defaultData is the data SendWebhook sends for event when given none.
+func defaultData(a *account, event mergelink.EventType, now time.Time) map[string]any {
+	switch {
+	case event == mergelink.EventLinkedAccountLinked:
+		return map[string]any{"account_token": a.token, "is_relink": false}
+	case event == mergelink.EventLinkedAccountSyncedInitial:
+		return syncedInitialData(a)
+	case event == mergelink.EventLinkedAccountSyncCompleted:
+		return map[string]any{
+			"is_initial_sync": false,
+			"sync_status": map[string]any{a.category + "." + syncedModel[a.category]: map[string]any{
+				"model_name": syncedModel[a.category], "model_id": a.category + "." + syncedModel[a.category],
+				"status": "DONE", "last_sync_result": "DONE", "last_sync_finished": now.Format(time.RFC3339),
+				"is_initial_sync": false,
+			}},
+		}
+	case event.Model() == "Issue":
+		status := "ONGOING"
+		if event == mergelink.EventIssueResolved {
+			status = "RESOLVED"
+		}
+		return map[string]any{
+			"id": newID(), "status": status, "error_description": "Missing Permissions",
+			"end_user":            map[string]any{"id": a.id, "organization_name": a.org, "origin_id": a.originID},
+			"first_incident_time": now.Format(time.RFC3339), "last_incident_time": now.Format(time.RFC3339),
+			"is_muted": event == mergelink.EventIssueMuted, "error_details": []string{},
+		}
+	}
+	return map[string]any{}
+}
+
+// deliverer sends webhooks: one goroutine per Linked Account (or
+// registered user) with pending deliveries, so that each one's events
+// arrive in order while a slow receiver for one does not hold up the
+// others. The Unified API's webhooks and Agent Handler's each have one.
 type deliverer struct {
-	url, key string
-	hookID   string
-	wait     time.Duration
-	client   *http.Client
+	hookID string
+	wait   time.Duration
+	client *http.Client
+	// header carries the signature that sign computes of a payload with
+	// the key; attempts is how many times a delivery is tried.
+	header   string
+	sign     func(payload []byte, key string) string
+	attempts int
+	// ctx ends when Close stops waiting for deliveries: attempts in flight
+	// and waits between attempts end with it.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu sync.Mutex
+	// url is where new deliveries go, "" for nowhere; key signs every
+	// attempt, and nextKey is the key a rotation will switch to.
+	url, key, nextKey string
 	// queues holds each account's pending deliveries, the one being sent
 	// first. A goroutine runs for an account exactly when its queue is not
 	// empty.
-	queues  map[string][]*Delivery
+	queues  map[string][]*pending
 	done    []Delivery
 	changed chan struct{} // closed and replaced when done grows
 	wg      sync.WaitGroup
 }
 
+// pending is a delivery being sent, and where to.
+type pending struct {
+	Delivery
+	url string
+}
+
 func newDeliverer(url, key string, wait time.Duration) *deliverer {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &deliverer{
-		url:     url,
-		key:     key,
-		hookID:  newID(),
-		wait:    wait,
-		client:  &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}},
-		queues:  map[string][]*Delivery{},
-		changed: make(chan struct{}),
+		url:      url,
+		key:      key,
+		hookID:   newID(),
+		wait:     wait,
+		client:   &http.Client{Timeout: attemptTimeout, Transport: &http.Transport{}},
+		header:   mergelink.SignatureHeader,
+		sign:     mergelink.SignWebhook,
+		attempts: DeliveryAttempts,
+		ctx:      ctx,
+		cancel:   cancel,
+		queues:   map[string][]*pending{},
+		changed:  make(chan struct{}),
 	}
 }
 
-// enqueue queues deliveries for an account, after any still pending for it.
-func (d *deliverer) enqueue(accountID string, ds ...*Delivery) {
+// attemptTimeout is how long one delivery attempt waits for an answer.
+const attemptTimeout = 10 * time.Second
+
+func (d *deliverer) enabled() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.url != ""
+}
+
+// queue queues a webhook of event about a, when there is a webhook URL. It
+// runs with s.mu held, since it reads a.
+func (d *deliverer) queue(a *account, event string, data map[string]any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.url == "" {
+		return
+	}
+	d.enqueue(a.id, d.delivery(event, a, data))
+}
+
+// enqueue queues deliveries for an account, after any still pending for
+// it. It runs with d.mu held.
+func (d *deliverer) enqueue(accountID string, ds ...*pending) {
 	q := d.queues[accountID]
 	d.queues[accountID] = append(q, ds...)
 	if len(q) == 0 {
@@ -160,7 +339,7 @@ func (d *deliverer) run(accountID string) {
 		d.send(next)
 
 		d.mu.Lock()
-		d.done = append(d.done, *next)
+		d.done = append(d.done, next.Delivery)
 		close(d.changed)
 		d.changed = make(chan struct{})
 		q := d.queues[accountID][1:]
@@ -175,17 +354,27 @@ func (d *deliverer) run(accountID string) {
 }
 
 // send posts one delivery, retrying with backoff as Merge does after a
-// transient failure (see retryable); any other answer is final.
-func (d *deliverer) send(dl *Delivery) {
+// transient failure (see retryable); any other answer is final. Once
+// Close gives up waiting, it stops at once.
+func (d *deliverer) send(p *pending) {
 	wait := d.wait
-	for dl.Attempts < DeliveryAttempts {
-		if dl.Attempts > 0 {
-			time.Sleep(wait)
+	for p.Attempts < d.attempts {
+		if p.Attempts > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-d.ctx.Done():
+				t.Stop()
+			}
 			wait *= 2
 		}
-		dl.Attempts++
-		dl.StatusCode, dl.Err = d.post(dl.Payload)
-		if dl.Err == nil || !retryable(dl.StatusCode) {
+		if d.ctx.Err() != nil {
+			p.Err = fmt.Errorf("mergetest: the server closed before the delivery was done: %w", ErrClosed)
+			return
+		}
+		p.Attempts++
+		p.StatusCode, p.Err = d.post(p.url, p.Payload)
+		if p.Err == nil || !retryable(p.StatusCode) {
 			return
 		}
 	}
@@ -200,15 +389,18 @@ func retryable(status int) bool {
 	return status == 0 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 }
 
-// post sends a signed payload once.
-func (d *deliverer) post(payload []byte) (int, error) {
-	req, err := http.NewRequest(http.MethodPost, d.url, bytes.NewReader(payload))
+// post sends a payload once, signed with the current key.
+func (d *deliverer) post(url string, payload []byte) (int, error) {
+	req, err := http.NewRequestWithContext(d.ctx, http.MethodPost, url, bytes.NewReader(payload))
 	if err != nil {
 		return 0, err
 	}
+	d.mu.Lock()
+	key := d.key
+	d.mu.Unlock()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "mergetest-webhooks")
-	req.Header.Set(mergelink.SignatureHeader, mergelink.SignWebhook(payload, d.key))
+	req.Header.Set(d.header, d.sign(payload, key))
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return 0, err
@@ -221,9 +413,23 @@ func (d *deliverer) post(payload []byte) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// drain waits for every queued delivery to finish.
-func (d *deliverer) drain() {
-	d.wg.Wait()
+// close waits for every queued delivery to finish, for at most wait; then
+// it ends the attempts in flight and gives up the rest.
+func (d *deliverer) close(wait time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		d.wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(wait)
+	select {
+	case <-done:
+		t.Stop()
+	case <-t.C:
+		d.cancel()
+		<-done
+	}
+	d.cancel()
 	d.client.CloseIdleConnections()
 }
 
@@ -250,7 +456,7 @@ type webhookAccount struct {
 	EndUserEmailAddress     string `json:"end_user_email_address"`
 	Status                  string `json:"status"`
 	WebhookListenerURL      string `json:"webhook_listener_url"`
-	IsDuplicate             bool   `json:"is_duplicate"`
+	IsDuplicate             *bool  `json:"is_duplicate"`
 	AccountType             string `json:"account_type"`
 }
 
@@ -258,21 +464,24 @@ type webhookAccount struct {
 // then the first-sync LinkedAccount.synced_initial, both carrying the
 // account token. It runs with s.mu held, since it reads a.
 func (d *deliverer) linked(a *account, relink bool) {
-	d.enqueue(a.id,
-		d.delivery("LinkedAccount.linked", a, map[string]any{
-			"account_token": a.token,
-			"is_relink":     relink,
-		}),
-		d.delivery("LinkedAccount.synced_initial", a, map[string]any{
-			"integration_name": a.integ.name,
-			"integration_id":   a.integ.slug,
-			"synced_models":    []string{a.category + "." + syncedModel[a.category]},
-			"account_token":    a.token,
-		}),
-	)
+	d.queue(a, string(mergelink.EventLinkedAccountLinked), map[string]any{
+		"account_token": a.token,
+		"is_relink":     relink,
+	})
+	d.queue(a, string(mergelink.EventLinkedAccountSyncedInitial), syncedInitialData(a))
 }
 
-func (d *deliverer) delivery(event string, a *account, data map[string]any) *Delivery {
+func syncedInitialData(a *account) map[string]any {
+	return map[string]any{
+		"integration_name": a.integ.name,
+		"integration_id":   a.integ.slug,
+		"synced_models":    []string{a.category + "." + syncedModel[a.category]},
+		"account_token":    a.token,
+	}
+}
+
+// delivery builds a delivery to the current URL. It runs with d.mu held.
+func (d *deliverer) delivery(event string, a *account, data map[string]any) *pending {
 	payload, err := json.Marshal(webhookPayload{
 		Hook: webhookHook{ID: d.hookID, Event: event, Target: d.url},
 		LinkedAccount: webhookAccount{
@@ -285,12 +494,13 @@ func (d *deliverer) delivery(event string, a *account, data map[string]any) *Del
 			EndUserEmailAddress:     a.email,
 			Status:                  a.status,
 			WebhookListenerURL:      a.listenerURL,
-			AccountType:             "PRODUCTION",
+			IsDuplicate:             a.isDuplicate(),
+			AccountType:             a.accountType(),
 		},
 		Data: data,
 	})
 	if err != nil {
 		panic("mergetest: encoding a webhook: " + err.Error())
 	}
-	return &Delivery{Event: event, LinkedAccountID: a.id, Payload: payload}
+	return &pending{Delivery: Delivery{Event: event, LinkedAccountID: a.id, Payload: payload}, url: d.url}
 }

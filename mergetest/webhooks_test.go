@@ -301,7 +301,7 @@ func TestWaitForDeliveries(t *testing.T) {
 	plain := mergetest.NewTestServer(t)
 	_, err := plain.WaitForDeliveries(context.Background(), 1)
 	assert.ErrorContains(t, err, "WithWebhook")
-	assert.Nil(t, plain.Deliveries())
+	assert.Empty(t, plain.Deliveries())
 
 	rc := newReceiver(t, 0)
 	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey))
@@ -313,4 +313,125 @@ func TestWaitForDeliveries(t *testing.T) {
 	ds, err = srv.WaitForDeliveries(ctx, 0)
 	assert.NoError(t, err, "nothing to wait for")
 	assert.Empty(t, ds)
+}
+
+// SendWebhook sends any event about an account, signed as the server's own
+// webhooks and after them, with the data given or a default.
+func TestSendWebhook(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 0)
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey))
+	la, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+
+	events := []struct {
+		event mergelink.EventType
+		data  any
+		check func(t *testing.T, ev *mergelink.WebhookEvent)
+	}{
+		{mergelink.EventLinkedAccountSyncCompleted, nil, func(t *testing.T, ev *mergelink.WebhookEvent) {
+			d, ok := ev.SyncCompleted()
+			require.True(t, ok)
+			assert.False(t, d.IsInitialSync)
+			assert.Contains(t, d.SyncStatus, "ats.Candidate")
+		}},
+		{mergelink.EventLinkedAccountSyncCompleted, map[string]any{"is_initial_sync": true, "sync_status": map[string]any{}}, func(t *testing.T, ev *mergelink.WebhookEvent) {
+			d, ok := ev.SyncCompleted()
+			require.True(t, ok)
+			assert.True(t, d.IsInitialSync, "the data given is sent")
+		}},
+		{mergelink.EventLinkedAccountLinked, nil, func(t *testing.T, ev *mergelink.WebhookEvent) {
+			tok, ok := ev.AccountToken()
+			require.True(t, ok)
+			assert.Equal(t, la.AccountToken, tok)
+		}},
+		{mergelink.EventIssueNew, nil, func(t *testing.T, ev *mergelink.WebhookEvent) {
+			var d struct{ ID, Status string }
+			require.NoError(t, json.Unmarshal(ev.Data, &d))
+			assert.Equal(t, "ONGOING", d.Status)
+			assert.Len(t, d.ID, 36)
+		}},
+		{mergelink.EventIssueResolved, nil, func(t *testing.T, ev *mergelink.WebhookEvent) {
+			assert.Contains(t, string(ev.Data), `"status":"RESOLVED"`)
+		}},
+		{"Candidate.added", struct {
+			ID string `json:"id"`
+		}{"c-1"}, func(t *testing.T, ev *mergelink.WebhookEvent) {
+			model, action, ok := ev.ModelEvent()
+			require.True(t, ok)
+			assert.Equal(t, "Candidate", model)
+			assert.Equal(t, "added", action)
+			assert.JSONEq(t, `{"id":"c-1"}`, string(ev.Data))
+		}},
+		{mergelink.EventLinkedAccountDeleted, nil, func(t *testing.T, ev *mergelink.WebhookEvent) {
+			assert.JSONEq(t, `{}`, string(ev.Data))
+		}},
+	}
+	for _, e := range events {
+		require.NoError(t, srv.SendWebhook(la.ID, e.event, e.data), e.event)
+	}
+	assert.Len(t, srv.LinkedAccounts(), 1, "sending LinkedAccount.deleted deletes nothing")
+
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2+len(events))
+	require.NoError(t, err)
+	require.Len(t, ds, 2+len(events))
+	for i, e := range events {
+		d := ds[2+i]
+		require.Equal(t, string(e.event), d.Event, "in the order sent, after the link's own")
+		assert.Equal(t, la.ID, d.LinkedAccountID)
+		ev, err := mergelink.ParseWebhook(d.Payload, mergelink.SignWebhook(d.Payload, webhookKey), webhookKey)
+		require.NoError(t, err, e.event)
+		assert.Equal(t, e.event, ev.Type())
+		assert.Equal(t, la.ID, ev.LinkedAccount.ID)
+		assert.Equal(t, "greenhouse", ev.LinkedAccount.IntegrationSlug)
+		e.check(t, ev)
+	}
+	for i := range len(ds) {
+		h := <-rc.got
+		require.NoError(t, mergelink.VerifyWebhookSignature(h.body, h.signature, webhookKey), "delivery %d is signed", i)
+	}
+
+	for _, tt := range []struct {
+		id    string
+		event mergelink.EventType
+		data  any
+		want  string
+	}{
+		{"nope", mergelink.EventIssueNew, nil, "no such Linked Account"},
+		{la.ID, "sync_completed", nil, "Model.action"},
+		{la.ID, "", nil, "Model.action"},
+		{la.ID, "Issue.", nil, "Model.action"},
+		{la.ID, "Issue.new\n", nil, "Model.action"},
+		{la.ID, mergelink.EventIssueNew, []string{"a"}, "JSON object"},
+		{la.ID, mergelink.EventIssueNew, "text", "JSON object"},
+		{la.ID, mergelink.EventIssueNew, func() {}, "JSON object"},
+	} {
+		assert.ErrorContains(t, srv.SendWebhook(tt.id, tt.event, tt.data), tt.want, "%s %q", tt.id, tt.event)
+	}
+
+	plain := mergetest.NewTestServer(t)
+	other, err := plain.CompleteLink(newLinkToken(t, plain, nil), "lever")
+	require.NoError(t, err)
+	assert.ErrorContains(t, plain.SendWebhook(other.ID, mergelink.EventIssueNew, nil), "delivers no webhooks")
+}
+
+// A delivery SendWebhook queued is retried after a failure, like the
+// server's own.
+func TestSendWebhookRetried(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 0)
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+	la, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	_, err = srv.WaitForDeliveries(waitCtx(t), 2)
+	require.NoError(t, err)
+	rc.mu.Lock()
+	rc.failLeft = 2
+	rc.mu.Unlock()
+	require.NoError(t, srv.SendWebhook(la.ID, mergelink.EventLinkedAccountSyncCompleted, nil))
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 3)
+	require.NoError(t, err)
+	assert.Equal(t, "LinkedAccount.sync_completed", ds[2].Event)
+	assert.Equal(t, 3, ds[2].Attempts)
+	assert.NoError(t, ds[2].Err)
 }

@@ -64,11 +64,14 @@ func TestLinkThroughMergetest(t *testing.T) {
 
 	callbackURL := callbackURL(strconv.Itoa(app.Listener.Addr().(*net.TCPAddr).Port), "user-1234")
 	require.True(t, strings.HasPrefix(callbackURL, "http://localhost:"), callbackURL)
-	magic, err := startLink(context.Background(), c,
+	// What the user does in the dashboard.
+	require.NoError(t, srv.AllowCallbackOrigins(origin(callbackURL)))
+	registered, magic, err := startLink(context.Background(), c,
 		agenthandler.RegisteredUserParams{OriginUserID: "user-1234", OriginUserName: "Yash"},
 		agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: callbackURL}, cb)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(magic, srv.URL()+mergetest.AgentLinkPath), magic)
+	assert.Len(t, registered, 36, "the registered user's Agent Handler id")
 
 	// The user connects on the magic link page; Merge sends the browser
 	// back with the state it was given.
@@ -149,6 +152,10 @@ func TestRun(t *testing.T) {
 			// The output ends after run returns: stderr is no longer
 			// written, so it may be read.
 			t.Fatalf("run ended early: %s\n%s", out, stderr.String())
+		}
+		if _, cb, found := strings.Cut(l, "comes back to "); found {
+			// What the user does in the dashboard.
+			require.NoError(t, srv.AllowCallbackOrigins(origin(cb)))
 		}
 		if rest, found := strings.CutPrefix(l, magicLinkLine); found {
 			magic = rest
