@@ -46,14 +46,14 @@ func disconnect(ctx context.Context, c *mergelink.Client, accts *accounts, id st
 		err = errNotStored
 	}
 	if err != nil {
-		return acc, fmt.Errorf("Linked Account %s: %w", id, err)
+		return acc, fmt.Errorf("linked account %s: %w", id, err)
 	}
 	category, err := accts.categoryOf(ctx, id)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && category == "" {
 		err = errors.New("its category is not stored (an account stored before categories were): disconnect it in Merge's dashboard")
 	}
 	if err != nil {
-		return acc, fmt.Errorf("Linked Account %s: %w", id, err)
+		return acc, fmt.Errorf("linked account %s: %w", id, err)
 	}
 	if err := c.Account(category, acc.AccountToken).Delete(ctx); err != nil {
 		return acc, fmt.Errorf("deleting Linked Account %s at Merge: %w", id, err)
