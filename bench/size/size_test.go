@@ -45,6 +45,7 @@ var needed = []string{
 	module + "/internal/transport",
 	module + "/internal/validate",
 	module + "/internal/webhookmac", // the root package verifies webhooks with it
+	module + "/mergeerr",            // the error types every package returns
 }
 
 // banned are packages a user's program must never link through the SDK.
