@@ -215,3 +215,41 @@ func concurrentJourney(srv *mergetest.Server, linkBody, userID string) error {
 	srv.Deliveries()
 	return nil
 }
+
+// No fmt verb prints the server's API key, link tokens, public tokens or
+// account tokens, however the server is wrapped.
+func TestServerFormatHidesSecrets(t *testing.T) {
+	t.Parallel()
+	const key = "sk-mergetest-secret-key-0123"
+	srv := mergetest.NewTestServer(t, mergetest.WithAPIKey(key))
+	pending := newLinkToken(t, srv, map[string]any{"end_user_origin_id": "pending"})
+	used := newLinkToken(t, srv, nil)
+	la, err := srv.CompleteLink(used, "lever")
+	require.NoError(t, err)
+	secrets := []string{key, pending, used, la.PublicToken, la.AccountToken}
+
+	values := map[string]any{
+		"pointer":        srv,
+		"struct":         struct{ S *mergetest.Server }{srv},
+		"slice":          []*mergetest.Server{srv},
+		"map":            map[string]*mergetest.Server{"s": srv},
+		"pointer in any": []any{srv},
+	}
+	verbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%o", "%O", "%b", "%c", "%U", "%e", "%E", "%f", "%F", "%g", "%G", "%10v", "%-20s", "%+d", "%#x"}
+	for name, v := range values {
+		for _, verb := range verbs {
+			out := fmt.Sprintf(verb, v)
+			for _, s := range secrets {
+				assert.NotContains(t, out, s, "%s %s", name, verb)
+			}
+			assert.Contains(t, out, srv.URL(), "%s %s: the URL shows", name, verb)
+		}
+	}
+	for _, out := range []string{fmt.Sprint(srv), fmt.Sprintln(srv), srv.String(), srv.GoString()} {
+		for _, s := range secrets {
+			assert.NotContains(t, out, s)
+		}
+	}
+	var nilServer *mergetest.Server
+	assert.Equal(t, "mergetest.Server(nil)", fmt.Sprint(nilServer))
+}
