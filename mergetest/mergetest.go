@@ -74,11 +74,28 @@
 // Unlike Merge, the server refuses unknown top-level request fields, so that
 // a misspelt field fails a test.
 //
-// Known differences from Merge: mergetest keeps no data behind the Linked
-// Accounts (no employees or candidates), serves only the endpoints above,
-// signs its webhooks with one key at a time, and its callback statuses for
-// an end user who leaves (cancelled, declined) are its own: Merge documents
-// only success.
+// Known differences from Merge, kept on purpose:
+//   - It refuses unknown top-level request fields (Merge ignores them), so
+//     that a misspelt field fails a test instead of being dropped.
+//   - It keeps no data behind the Linked Accounts (no employees, no
+//     candidates, no syncs) and serves only the endpoints above.
+//   - Its catalog of integrations and connectors is small; Merge's is
+//     larger, and a slug it lacks is refused here as an unknown one.
+//   - Every account is COMPLETE after a link; INCOMPLETE, RELINK_NEEDED and
+//     test accounts exist only through the controls, and is_duplicate is
+//     never true.
+//   - is_test_account filters as Merge's OpenAPI says: given with any
+//     value, it lists test accounts only.
+//   - LinkedAccount.deleted carries an empty data object: Merge documents
+//     no fields for it.
+//   - Rate limits are not enforced: FailNext plays a 429.
+//   - Webhook deliveries are retried three times within a second or so,
+//     not over Merge's longer schedule, so that tests finish quickly.
+//   - The callback statuses cancelled and declined are mergetest's own:
+//     Merge documents only success.
+//   - A wrong API key gets 401; Merge answers 404 to a test key used
+//     against production data and the reverse, which one server cannot
+//     tell apart.
 package mergetest
 
 import (
