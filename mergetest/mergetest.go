@@ -53,7 +53,10 @@
 // (integration, connector), as Merge refuses a name it does not know.
 //
 // For the end user's browser, without a key, it serves plain HTML forms
-// that a test may also post itself:
+// that a test may also post itself (a browser finds the select
+// id="integration" and the buttons id="connect", id="cancel" and, on the
+// Agent Handler page, id="decline"; each result page has an element
+// id="status"):
 //
 //	GET  /link/{link_token}        the Magic Link page
 //	POST /link/{link_token}        form fields: integration (a slug; the
