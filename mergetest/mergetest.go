@@ -275,13 +275,9 @@ func (s *Server) AllowCallbackOrigins(origins ...string) error {
 	return nil
 }
 
-// MaxClientRetryAfter is the longest a client made with ClientOptions
-// waits for a Retry-After, such as one FailNext sends.
-const MaxClientRetryAfter = 10 * time.Millisecond
-
-// clientRetryAfterCap caps a client's Retry-After waits at
-// MaxClientRetryAfter.
-func clientRetryAfterCap() []mergelink.Option { return nil }
+// MaxClientRetryWait is the longest backoff of a client made with
+// ClientOptions.
+const MaxClientRetryWait = 10 * time.Millisecond
 
 // DefaultCloseWait is how long Close waits for queued webhook deliveries
 // unless WithCloseWait sets another bound.
@@ -357,8 +353,8 @@ func (s *Server) URL() string { return s.srv.URL }
 func (s *Server) APIKey() string { return s.apiKey }
 
 // ClientOptions returns the options that point a mergelink.Client at the
-// server, with tiny retry waits, Retry-After honoured up to
-// MaxClientRetryAfter, and the allowed callback origins the server holds:
+// server, with retry waits of at most MaxClientRetryWait, and the allowed
+// callback origins the server holds:
 //
 //	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 //
@@ -368,9 +364,8 @@ func (s *Server) ClientOptions() []mergelink.Option {
 	opts := []mergelink.Option{
 		mergelink.WithBaseURL(s.URL() + UnifiedPath),
 		mergelink.WithAgentHandlerBaseURL(s.URL() + AgentPath),
-		mergelink.WithRetryWait(time.Millisecond, MaxClientRetryAfter),
+		mergelink.WithRetryWait(time.Millisecond, MaxClientRetryWait),
 	}
-	opts = append(opts, clientRetryAfterCap()...)
 	s.mu.Lock()
 	origins := sortedKeys(s.origins)
 	s.mu.Unlock()
@@ -475,10 +470,8 @@ type fault struct {
 // status is not 400 to 599.
 //
 // The header is sent as given, so a test can check that the client reads
-// it; a client made with ClientOptions waits at most MaxClientRetryAfter
-// for it, so a test does not wait seconds unless it asks to, with an option
-// of its own after ClientOptions. A mergelink client with default options
-// caps a Retry-After wait at one minute.
+// it. A mergelink client honours it up to one minute, so a test that does
+// not mean to wait sends a small one, such as "0".
 func (s *Server) FailNext(n, status int, retryAfter string) {
 	if status < 400 || status > 599 {
 		panic(fmt.Sprintf("mergetest: FailNext: status must be 400 to 599, got %d", status))
