@@ -2,6 +2,7 @@ package mergelink
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/go-querystring/query"
 
+	"github.com/mergelink/mergelink/internal/paging"
 	"github.com/mergelink/mergelink/internal/secret"
 	"github.com/mergelink/mergelink/internal/transport"
 	"github.com/mergelink/mergelink/internal/validate"
@@ -24,11 +26,23 @@ const hidden = "[hidden]"
 // AccountToken is the answer to an account token exchange: the Linked
 // Account's id, its integration, and the account token that authenticates
 // Unified API calls for it. The token is a long-lived secret: String,
-// GoString and LogValue hide it, so fmt's %v, %+v and %#v and slog show
-// everything else. Store it as you store the API key.
+// GoString, Format, LogValue and MarshalJSON hide it, so fmt (every verb),
+// slog (text and JSON handlers, in slices, maps and structs too) and
+// encoding/json show everything else.
+//
+// To store the token, take it out on purpose from the AccountToken field,
+// and keep it as you keep the API key:
+//
+//	at, err := c.ExchangeAccountToken(ctx, mergelink.CategoryHRIS, publicToken)
+//	...
+//	err = store.Save(ctx, at.ID, at.AccountToken) // the secret itself
+//
+// json.Marshal of an AccountToken writes "[hidden]" in its place, so JSON
+// made from it holds no token to store, and decoding such JSON fails.
 type AccountToken struct {
 	// AccountToken is the secret that authenticates Unified API calls for
-	// the Linked Account, in the X-Account-Token header.
+	// the Linked Account, in the X-Account-Token header. Reading this field
+	// is the way to take the token out.
 	AccountToken string `json:"account_token"`
 	// ID is the Linked Account's id.
 	ID string `json:"id"`
@@ -57,6 +71,37 @@ func (at AccountToken) LogValue() slog.Value {
 		slog.String("id", at.ID),
 		slog.String("integration", at.Integration.Slug),
 	)
+}
+
+// MarshalJSON encodes at with "[hidden]" in place of its account token, so
+// that a log or a JSON answer that holds at (alone or in a slice, map or
+// struct) never shows it. Read the AccountToken field to store the token.
+func (at AccountToken) MarshalJSON() ([]byte, error) {
+	type plain AccountToken
+	p := plain(at)
+	if p.AccountToken != "" {
+		p.AccountToken = hidden
+	}
+	return json.Marshal(p)
+}
+
+// errHiddenToken is the error of decoding JSON that MarshalJSON wrote.
+var errHiddenToken = errors.New(`mergelink: this AccountToken JSON was written by json.Marshal, which writes "[hidden]" in place of the account token: store the AccountToken field itself`)
+
+// UnmarshalJSON decodes Merge's account token answer. It fails for JSON
+// that MarshalJSON wrote, whose token is "[hidden]", so that the mask is
+// never sent as a token.
+func (at *AccountToken) UnmarshalJSON(data []byte) error {
+	type plain AccountToken
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	if p.AccountToken == hidden {
+		return errHiddenToken
+	}
+	*at = AccountToken(p)
+	return nil
 }
 
 // Integration describes a third-party platform, as account token and linked
@@ -103,13 +148,21 @@ type ModelOperation struct {
 //
 // The public token is escaped in the request path and never shown in errors
 // or logs. It fails with a *ValidationError, having sent nothing, when
-// category is unknown or publicToken is empty; with an *APIError when Merge
+// category is unknown, or publicToken is empty, "." or "..", or not valid
+// UTF-8; with an *APIError when Merge
 // refuses (ErrNotFound for an unknown or used token); and with a
 // *DecodeError when a 2xx answer has no account token.
 func (c *Client) ExchangeAccountToken(ctx context.Context, category Category, publicToken string) (*AccountToken, error) {
 	ck := validate.New("ExchangeAccountToken")
 	checkCategory(ck, "category", category, true)
+	ck.UTF8("category", string(category))
 	ck.Required("publicToken", strings.TrimSpace(publicToken))
+	ck.UTF8("publicToken", publicToken)
+	if publicToken == "." || publicToken == ".." {
+		// url.PathEscape keeps dots: the path would climb out of
+		// account-token/ to another endpoint.
+		ck.Add("publicToken", `must not be "." or "..", which a URL path reads as a directory`, "")
+	}
 	if err := ck.Err(); err != nil {
 		return nil, err
 	}
@@ -204,10 +257,12 @@ type LinkedAccountsParams struct {
 // MaxLinkedAccountsPageSize is the largest LinkedAccountsParams.PageSize.
 const MaxLinkedAccountsPageSize = 100
 
-// Validate reports every problem of p in a *ValidationError, or returns nil.
-// ListLinkedAccounts calls it before sending anything.
+// Validate reports every problem of p in a *ValidationError, or returns nil:
+// the rules each field states, and a string that is not valid UTF-8 in any
+// field. ListLinkedAccounts calls it before sending anything.
 func (p LinkedAccountsParams) Validate() error {
 	ck := validate.New("LinkedAccountsParams")
+	ck.Strings("", p)
 	checkCategory(ck, "PathCategory", p.PathCategory, false)
 	checkCategory(ck, "Category", p.Category, false)
 	for i, id := range p.EndUserOriginIDs {
@@ -243,14 +298,18 @@ func (p LinkedAccountsParams) Validate() error {
 //		fmt.Println(acct.ID, acct.Integration.Name, acct.Status)
 //	}
 //
-// Only the cursor is read from a next link: every page is asked of the
-// client's own base URL, so a next link naming another host sends nothing
-// (nor the API key) there.
+// Merge gives each page's next as a bare cursor, which goes back to the
+// client's own base URL as ?cursor=; nothing else is followed. A next that
+// is not a bare cursor (a URL, say) is the server's mistake and ends the
+// listing, so that no request, nor the API key, goes anywhere a server
+// points.
 //
 // On failure it yields one error, with a zero LinkedAccount, and stops: a
 // *ValidationError, before any request, when p is invalid; an *APIError
-// when Merge refuses a page; a *DecodeError when a page cannot be read or
-// its next cursor is the one just asked for, which would loop forever.
+// when Merge refuses a page; a *DecodeError when a page cannot be read, its
+// next is not a bare cursor, it names a page already read (a cycle, which
+// would loop forever) or the list goes past a page count no real list
+// reaches.
 func (c *Client) ListLinkedAccounts(ctx context.Context, p LinkedAccountsParams) iter.Seq2[LinkedAccount, error] {
 	return func(yield func(LinkedAccount, error) bool) {
 		if err := p.Validate(); err != nil {
@@ -267,58 +326,63 @@ func (c *Client) ListLinkedAccounts(ctx context.Context, p LinkedAccountsParams)
 			category = CategoryHRIS
 		}
 		path := "/" + string(category) + "/v1/linked-accounts"
-		for {
+		status := 0
+		fetch := func(cursor string) ([]LinkedAccount, string, error) {
+			if cursor != p.Cursor {
+				// cursor is the previous page's next.
+				if !isBareCursor(cursor) {
+					return nil, "", &DecodeError{Method: http.MethodGet, Path: path, StatusCode: status,
+						Err: fmt.Errorf("the next cursor %s is not a bare cursor as Merge sends it (a URL, say): the server is at fault, and it is not followed", validate.Quote(cursor))}
+				}
+				q.Set("cursor", cursor)
+			}
 			var page struct {
 				Next    *string         `json:"next"`
 				Results []LinkedAccount `json:"results"`
 			}
-			status, err := c.s.Transport.Do(ctx, &transport.Request{
+			var err error
+			status, err = c.s.Transport.Do(ctx, &transport.Request{
 				Method: http.MethodGet,
 				URL:    c.s.UnifiedBase + path + "?" + q.Encode(),
 				Path:   path,
 			}, &page)
 			if err != nil {
-				yield(LinkedAccount{}, err)
+				return nil, "", err
+			}
+			if page.Next == nil {
+				return page.Results, "", nil
+			}
+			return page.Results, *page.Next, nil
+		}
+		wrap := func(err error) error {
+			return &DecodeError{Method: http.MethodGet, Path: path, StatusCode: status, Err: err}
+		}
+		for a, err := range paging.Seq(p.Cursor, fetch, wrap) {
+			if !yield(a, err) {
 				return
 			}
-			for _, a := range page.Results {
-				if !yield(a, nil) {
-					return
-				}
-			}
-			cursor, err := nextCursor(page.Next)
-			if err == nil && cursor != "" && cursor == q.Get("cursor") {
-				err = errors.New("the next cursor repeats the one just asked for")
-			}
-			if err != nil {
-				yield(LinkedAccount{}, &DecodeError{Method: http.MethodGet, Path: path, StatusCode: status, Err: err})
-				return
-			}
-			if cursor == "" {
-				return
-			}
-			q.Set("cursor", cursor)
 		}
 	}
 }
 
-// nextCursor reads the cursor of a page's next link, which Merge gives as a
-// URL ("https://api.merge.dev/api/hris/v1/linked-accounts?cursor=...") or as
-// the bare cursor. It returns "" on the last page.
-func nextCursor(next *string) (string, error) {
-	if next == nil || *next == "" {
-		return "", nil
+// maxCursorLen bounds a next cursor; Merge's are a few dozen characters.
+const maxCursorLen = 4096
+
+// isBareCursor reports whether s has the form of Merge's cursors: base64
+// text ("cD0yMDIx..."), of the standard or the URL alphabet, with '='
+// padding and '%' escapes, and nothing else: no '.', ':', '?', '#', '&',
+// space or control character, so that a URL or a host is never one.
+func isBareCursor(s string) bool {
+	if s == "" || len(s) > maxCursorLen {
+		return false
 	}
-	if !strings.Contains(*next, "?") {
-		return *next, nil
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("/+=%-_", c) >= 0:
+		default:
+			return false
+		}
 	}
-	u, err := url.Parse(*next)
-	if err != nil {
-		return "", fmt.Errorf("the next link is not a URL: %w", err)
-	}
-	cursor := u.Query().Get("cursor")
-	if cursor == "" {
-		return "", errors.New("the next link has no cursor")
-	}
-	return cursor, nil
+	return true
 }

@@ -3,12 +3,15 @@ package mergelink_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/internal/paging"
 )
 
 const (
@@ -126,6 +130,9 @@ func TestExchangeAccountTokenValidation(t *testing.T) {
 		{"", publicToken, []string{"category"}},
 		{"payroll", publicToken, []string{"category"}},
 		{"HRIS", "", []string{"category", "publicToken"}},
+		// A dot segment would climb out of account-token/ in the path.
+		{mergelink.CategoryHRIS, ".", []string{"publicToken"}},
+		{mergelink.CategoryHRIS, "..", []string{"publicToken"}},
 	} {
 		at, err := c.ExchangeAccountToken(context.Background(), tc.category, tc.token)
 		assert.Nil(t, at)
@@ -212,6 +219,64 @@ func TestAccountTokenHidesItsSecret(t *testing.T) {
 		assert.Contains(t, out, "0496d4c2-42e6-4072-80b3-7b69bfdc76fd", "%s shows the id: %s", name, out)
 	}
 	assert.Contains(t, js.String(), `"account":{"account_token":"[hidden]","id":"0496d4c2-42e6-4072-80b3-7b69bfdc76fd","integration":"bamboohr"}`)
+}
+
+// encoding/json never calls LogValue: slog's JSON handler, an HTTP answer
+// or a queue message holding an AccountToken, alone or in a slice, map,
+// struct or pointer, shows everything but the token. JSON made that way
+// holds no token to store, so decoding it fails rather than yield a token
+// of "[hidden]"; the token is taken out on purpose from the field.
+func TestAccountTokenJSONHidesItsSecret(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	mux.Handle("/api/", newWireRecorder(t, wireAnswer{200, accountTokenJSON}))
+	at, err := c.ExchangeAccountToken(context.Background(), mergelink.CategoryHRIS, publicToken)
+	require.NoError(t, err)
+	type holder struct {
+		Token  mergelink.AccountToken
+		Tokens []*mergelink.AccountToken
+	}
+	for name, v := range map[string]any{
+		"value":             *at,
+		"pointer":           at,
+		"slice":             []mergelink.AccountToken{*at, *at},
+		"slice of pointers": []*mergelink.AccountToken{at},
+		"map":               map[string]mergelink.AccountToken{"a": *at},
+		"map of pointers":   map[string]*mergelink.AccountToken{"a": at},
+		"struct":            holder{Token: *at, Tokens: []*mergelink.AccountToken{at}},
+		"pointer to struct": &holder{Token: *at},
+		"any":               []any{map[string]any{"x": at}},
+	} {
+		data, err := json.Marshal(v)
+		require.NoError(t, err, name)
+		assert.NotContains(t, string(data), secretAccountToken, name)
+		assert.Contains(t, string(data), `"account_token":"[hidden]"`, name)
+		assert.Contains(t, string(data), "0496d4c2-42e6-4072-80b3-7b69bfdc76fd", "%s shows the id", name)
+		for hname, h := range map[string]slog.Handler{"JSON": nil, "text": nil} {
+			var out bytes.Buffer
+			if hname == "JSON" {
+				h = slog.NewJSONHandler(&out, nil)
+			} else {
+				h = slog.NewTextHandler(&out, nil)
+			}
+			slog.New(h).Info("linked", "v", v)
+			assert.NotContains(t, out.String(), secretAccountToken, "slog %s handler, %s", hname, name)
+			assert.Contains(t, out.String(), "0496d4c2-42e6-4072-80b3-7b69bfdc76fd", "slog %s handler, %s", hname, name)
+		}
+	}
+
+	data, err := json.Marshal(at)
+	require.NoError(t, err)
+	var back mergelink.AccountToken
+	err = json.Unmarshal(data, &back)
+	require.Error(t, err, "a masked token is no token")
+	assert.Contains(t, err.Error(), "store the AccountToken field")
+	assert.Equal(t, secretAccountToken, at.AccountToken, "the field is how the token is taken out")
+
+	var empty mergelink.AccountToken
+	data, err = json.Marshal(empty)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"account_token":""`, "no token, nothing to hide")
 }
 
 // linkedAccountJSON is a linked account with every field of Merge's
@@ -389,12 +454,12 @@ func TestListLinkedAccountsFollowsCursors(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
 	rec := newWireRecorder(t,
-		// A next URL naming another host: only its cursor is used.
-		wireAnswer{200, page("https://evil.example.com/api/hris/v1/linked-accounts?cursor=c%2B2&page_size=2", "a1", "a2")},
-		// A bare cursor.
-		wireAnswer{200, page("c3", "a3", "a4")},
+		// Merge's cursors are base64 text that may hold '/', '+', '=' and
+		// '%': each goes back as it came.
+		wireAnswer{200, page("c+2/x==", "a1", "a2")},
+		wireAnswer{200, page("c3%3D", "a3", "a4")},
 		// An empty page that still has a next.
-		wireAnswer{200, page("/api/hris/v1/linked-accounts?cursor=c4")},
+		wireAnswer{200, page("cD0yMDIx-_")},
 		wireAnswer{200, page("", "a5")},
 	)
 	mux.Handle("/api/", rec)
@@ -414,7 +479,110 @@ func TestListLinkedAccountsFollowsCursors(t *testing.T) {
 		assert.Equal(t, "COMPLETE", q.Get("status"))
 		cursors = append(cursors, q.Get("cursor"))
 	}
-	assert.Equal(t, []string{"", "c+2", "c3", "c4"}, cursors)
+	assert.Equal(t, []string{"", "c+2/x==", "c3%3D", "cD0yMDIx-_"}, cursors)
+}
+
+// TestListLinkedAccountsRefusesNextThatIsNotACursor: Merge sends next as a
+// bare cursor. Anything else (a URL to its own host or another, a path, a
+// query) is the server's mistake: the page's accounts are yielded, then a
+// *DecodeError, and no request follows, to any host.
+func TestListLinkedAccountsRefusesNextThatIsNotACursor(t *testing.T) {
+	t.Parallel()
+	for _, next := range []string{
+		"https://api.merge.dev/api/hris/v1/linked-accounts?cursor=c2",
+		"https://evil.example.com/api/hris/v1/linked-accounts?cursor=c2",
+		"http://127.0.0.1:1/api/hris/v1/linked-accounts?cursor=c2",
+		"//evil.example.com/x",
+		"/api/hris/v1/linked-accounts?cursor=c2",
+		"?cursor=c2",
+		"cursor=c2&page_size=100",
+		"c2#frag",
+		"c 2",
+		"c2\n",
+		"evil.example.com:443/x",
+		"c2é",
+		strings.Repeat("c", 5000),
+	} {
+		t.Run(next[:min(len(next), 40)], func(t *testing.T) {
+			t.Parallel()
+			c, mux := setup(t, mergelink.WithMaxRetries(0))
+			rec := newWireRecorder(t, wireAnswer{200, page(next, "a1")}, wireAnswer{200, page("", "never")})
+			mux.Handle("/api/", rec)
+			ids, errs := collect(c.ListLinkedAccounts(context.Background(), mergelink.LinkedAccountsParams{}))
+			assert.Equal(t, []string{"a1"}, ids)
+			require.Len(t, errs, 1)
+			var de *mergelink.DecodeError
+			require.ErrorAs(t, errs[0], &de)
+			assert.Contains(t, de.Error(), "not a bare cursor")
+			assert.Len(t, rec.requests(), 1)
+		})
+	}
+}
+
+// linkedAccountPages serves linked-account pages by cursor: pages maps the cursor
+// asked for ("" for the first page) to the page's next cursor, every page
+// empty. It records the cursors asked for, and answers 418 from the 21st
+// request on, so that a client that never stops fails the test.
+type linkedAccountPages struct {
+	mu    sync.Mutex
+	pages map[string]string
+	asked []string
+}
+
+func (cp *linkedAccountPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cursor := r.URL.Query().Get("cursor")
+	cp.mu.Lock()
+	cp.asked = append(cp.asked, cursor)
+	next, ok := cp.pages[cursor]
+	n := len(cp.asked)
+	cp.mu.Unlock()
+	if n > 20 { // a client that does not stop: end it, and fail the test
+		http.Error(w, `{"detail":"still asking"}`, http.StatusTeapot)
+		return
+	}
+	if !ok {
+		http.Error(w, `{"detail":"Invalid cursor"}`, http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, page(next))
+}
+
+// TestListLinkedAccountsEndsCycles: empty pages whose next cursors come
+// back (A→B→A, a page naming itself, a page naming the first one) end the
+// listing with a *DecodeError after one request per page, instead of
+// asking again and again while the caller, who sees no account, cannot
+// break.
+func TestListLinkedAccountsEndsCycles(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		start string            // LinkedAccountsParams.Cursor
+		pages map[string]string // cursor asked -> next
+		asked []string
+	}{
+		{"A to B to A", "", map[string]string{"": "A", "A": "B", "B": "A"}, []string{"", "A", "B"}},
+		{"self-loop", "", map[string]string{"": "A", "A": "A"}, []string{"", "A"}},
+		{"first page names itself", "A", map[string]string{"A": "A"}, []string{"A"}},
+		{"back to the first page", "A", map[string]string{"A": "B", "B": "C", "C": "A"}, []string{"A", "B", "C"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mux := setup(t, mergelink.WithMaxRetries(0))
+			cp := &linkedAccountPages{pages: tc.pages}
+			mux.Handle("/api/", cp)
+			ids, errs := collect(c.ListLinkedAccounts(context.Background(), mergelink.LinkedAccountsParams{Cursor: tc.start}))
+			assert.Empty(t, ids)
+			require.Len(t, errs, 1)
+			var de *mergelink.DecodeError
+			require.ErrorAs(t, errs[0], &de)
+			assert.ErrorIs(t, errs[0], paging.ErrCycle)
+			assert.Equal(t, "/hris/v1/linked-accounts", de.Path)
+			cp.mu.Lock()
+			defer cp.mu.Unlock()
+			assert.Equal(t, tc.asked, cp.asked)
+		})
+	}
 }
 
 func TestListLinkedAccountsStopsWhenTheLoopBreaks(t *testing.T) {
@@ -460,12 +628,12 @@ func TestListLinkedAccountsYieldsOneErrorAndStops(t *testing.T) {
 		{"repeated cursor", wireAnswer{200, page("c2", "a3")}, []string{"a1", "a2", "a3"}, func(t *testing.T, err error) {
 			var de *mergelink.DecodeError
 			require.ErrorAs(t, err, &de)
-			assert.Contains(t, err.Error(), "cursor")
+			assert.ErrorIs(t, err, paging.ErrCycle)
 		}, 2},
-		{"next without cursor", wireAnswer{200, page("https://api.merge.dev/api/hris/v1/linked-accounts?page_size=2", "a3")}, []string{"a1", "a2", "a3"}, func(t *testing.T, err error) {
+		{"next URL", wireAnswer{200, page("https://api.merge.dev/api/hris/v1/linked-accounts?page_size=2", "a3")}, []string{"a1", "a2", "a3"}, func(t *testing.T, err error) {
 			var de *mergelink.DecodeError
 			require.ErrorAs(t, err, &de)
-			assert.Contains(t, err.Error(), "no cursor")
+			assert.Contains(t, err.Error(), "not a bare cursor")
 		}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -74,7 +74,7 @@ func (s *echoServer) accountToken(w http.ResponseWriter, r *http.Request) {
 func (s *echoServer) linkedAccounts(w http.ResponseWriter, r *http.Request) {
 	origin := r.URL.Query().Get("end_user_origin_id")
 	page := map[string]any{
-		"next":    "https://api.merge.dev/api/hris/v1/linked-accounts?cursor=" + origin + "-2",
+		"next":    origin + "-2",
 		"results": []map[string]string{{"id": origin + "-1", "end_user_origin_id": origin}},
 	}
 	if r.URL.Query().Get("cursor") == origin+"-2" {

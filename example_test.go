@@ -36,8 +36,8 @@ func exampleMerge() *httptest.Server {
 	})
 	mux.HandleFunc("GET /api/hris/v1/linked-accounts", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("cursor") == "" {
-			fmt.Fprintf(w, `{"next":"http://%s/api/hris/v1/linked-accounts?cursor=p2","results":[
-				{"id":"a1","status":"COMPLETE","integration":{"name":"BambooHR"}}]}`, r.Host)
+			fmt.Fprint(w, `{"next":"cD0y","results":[
+				{"id":"a1","status":"COMPLETE","integration":{"name":"BambooHR"}}]}`)
 			return
 		}
 		fmt.Fprint(w, `{"next":null,"results":[{"id":"a2","status":"RELINK_NEEDED","integration":{"name":"Greenhouse"}}]}`)

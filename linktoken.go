@@ -199,7 +199,8 @@ type LinkTokenParams struct {
 	Language Language `json:"language,omitempty"`
 	// AreSyncsDisabled turns off the initial, periodic and forced syncs.
 	AreSyncsDisabled bool `json:"are_syncs_disabled,omitempty"`
-	// IntegrationSpecificConfig holds integration-specific options.
+	// IntegrationSpecificConfig holds integration-specific options. It must
+	// encode as JSON: no NaN or infinite number, channel or func in it.
 	IntegrationSpecificConfig map[string]any `json:"integration_specific_config,omitempty"`
 	// CompletedAccountInitialScreen is the first screen for an already
 	// completed Linked Account: InitialScreenSelectiveSync.
@@ -214,13 +215,18 @@ type LinkTokenParams struct {
 	EKMEnabled bool `json:"ekm_enabled,omitempty"`
 }
 
-// Validate reports every problem of p in a *ValidationError, or returns nil.
-// CreateLinkToken calls it before sending anything.
+// Validate reports every problem of p in a *ValidationError, or returns nil:
+// the rules each field states, and in every field a string that is not
+// valid UTF-8. CreateLinkToken calls it before sending anything.
 func (p LinkTokenParams) Validate() error { return p.check("LinkTokenParams") }
 
 // check validates p, naming the params type in the error.
 func (p LinkTokenParams) check(name string) error {
 	ck := validate.New(name)
+	ck.Strings("", p)
+	if len(p.IntegrationSpecificConfig) > 0 && !ck.HasProblem("IntegrationSpecificConfig") {
+		ck.JSON("IntegrationSpecificConfig", p.IntegrationSpecificConfig)
+	}
 	ck.Length("EndUserEmailAddress", p.EndUserEmailAddress, 1, 100)
 	ck.Length("EndUserOrganizationName", p.EndUserOrganizationName, 1, 100)
 	ck.Length("EndUserOriginID", p.EndUserOriginID, 1, 100)

@@ -3,7 +3,9 @@ package mergelink_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"math"
 	"net/http"
 	"regexp"
 	"slices"
@@ -505,4 +507,56 @@ func TestLinkExpiryBounds(t *testing.T) {
 			assert.NotContains(t, body, "should_create_magic_link_url")
 		}
 	}
+}
+
+// failingJSON is a value whose MarshalJSON fails.
+type failingJSON struct{}
+
+func (failingJSON) MarshalJSON() ([]byte, error) { return nil, errors.New("no JSON here") }
+
+// An IntegrationSpecificConfig that cannot be sent as JSON (a NaN or
+// infinite number, a channel, a func, a complex number, a cycle, a value
+// whose MarshalJSON fails), however deep, is a *ValidationError naming
+// where, and nothing is sent.
+func TestLinkTokenParamsRefusesConfigThatIsNotJSON(t *testing.T) {
+	t.Parallel()
+	c := noRequestClient(t)
+	cyclic := map[string]any{}
+	cyclic["self"] = cyclic
+	var nilChan chan int
+	for _, tc := range []struct {
+		config map[string]any
+		field  string
+	}{
+		{map[string]any{"x": math.NaN()}, `IntegrationSpecificConfig["x"]`},
+		{map[string]any{"x": math.Inf(1)}, `IntegrationSpecificConfig["x"]`},
+		{map[string]any{"x": math.Inf(-1)}, `IntegrationSpecificConfig["x"]`},
+		{map[string]any{"x": float32(math.NaN())}, `IntegrationSpecificConfig["x"]`},
+		{map[string]any{"x": []any{1, map[string]any{"y": math.NaN()}}}, `IntegrationSpecificConfig["x"][1]["y"]`},
+		{map[string]any{"x": []float64{1, math.Inf(1)}}, `IntegrationSpecificConfig["x"][1]`},
+		{map[string]any{"x": struct{ F float64 }{math.NaN()}}, `IntegrationSpecificConfig["x"].F`},
+		{map[string]any{"x": &struct{ F any }{math.NaN()}}, `IntegrationSpecificConfig["x"].F`},
+		{map[string]any{"x": make(chan int)}, `IntegrationSpecificConfig["x"]`},
+		{map[string]any{"x": nilChan}, `IntegrationSpecificConfig["x"]`},
+		{map[string]any{"x": func() {}}, `IntegrationSpecificConfig["x"]`},
+		{map[string]any{"x": complex(1, 2)}, `IntegrationSpecificConfig["x"]`},
+		{map[string]any{"x": []any{make(chan struct{})}}, `IntegrationSpecificConfig["x"][0]`},
+		{cyclic, `IntegrationSpecificConfig["self"]`},
+		{map[string]any{"x": failingJSON{}}, "IntegrationSpecificConfig"},
+		{map[string]any{"x": json.RawMessage(`{not json`)}, "IntegrationSpecificConfig"},
+	} {
+		p := minimalLinkTokenParams()
+		p.IntegrationSpecificConfig = tc.config
+		_, err := c.CreateLinkToken(context.Background(), p)
+		var ve *mergelink.ValidationError
+		if assert.ErrorAs(t, err, &ve, tc.field) {
+			assert.True(t, ve.Has(tc.field), "want a problem naming %s: %v", tc.field, err)
+		}
+		_, err = c.CreateMagicLink(context.Background(), mergelink.MagicLinkParams(p))
+		assert.ErrorAs(t, err, &ve, tc.field)
+		assert.ErrorAs(t, p.Validate(), &ve, tc.field)
+	}
+	p := minimalLinkTokenParams()
+	p.IntegrationSpecificConfig = map[string]any{"ok": []any{1.5, "x", true, nil, map[string]any{}, json.RawMessage(`{"a":1}`)}}
+	assert.NoError(t, p.Validate())
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -106,13 +108,53 @@ func (c *leakCheck) check(what, text string) {
 // secret in String alone still prints its fields under %d or %t.
 var verbs = []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%o"}
 
-// value checks v printed with every verb, and logs it.
+// value checks v printed with every verb, and encoded with encoding/json,
+// and logs it, alone and held in a slice, a map, a struct and through a
+// pointer: slog's JSON handler encodes such holders with encoding/json,
+// which never calls LogValue, and its text handler prints them with fmt.
 func (c *leakCheck) value(what string, v any) {
 	c.t.Helper()
 	for _, verb := range verbs {
 		c.check(what+" "+verb, fmt.Sprintf(verb, v))
 	}
 	c.logger.Debug("value", "what", what, "value", v)
+	if v == nil {
+		return
+	}
+	for how, held := range holders(v) {
+		c.logger.Debug("value", "what", what, "held in", how, "value", held)
+		if data, err := json.Marshal(held); err == nil {
+			c.check(what+" in "+how+" as JSON", string(data))
+		} else {
+			c.check(what+" in "+how+" as JSON (error)", err.Error())
+		}
+	}
+}
+
+// holders returns v alone and held in the containers that slog's handlers
+// print with encoding/json or fmt: a slice and a map of v's own type, a
+// struct field, a pointer, and those nested.
+func holders(v any) map[string]any {
+	rv := reflect.ValueOf(v)
+	slice := reflect.MakeSlice(reflect.SliceOf(rv.Type()), 0, 2)
+	slice = reflect.Append(slice, rv, rv)
+	m := reflect.MakeMap(reflect.MapOf(reflect.TypeOf(""), rv.Type()))
+	m.SetMapIndex(reflect.ValueOf("k"), rv)
+	ptr := reflect.New(rv.Type())
+	ptr.Elem().Set(rv)
+	type holder struct {
+		Value any
+		List  any
+	}
+	return map[string]any{
+		"itself":                v,
+		"a slice":               slice.Interface(),
+		"a map":                 m.Interface(),
+		"a pointer":             ptr.Interface(),
+		"a struct":              holder{Value: v},
+		"a pointer to a struct": &holder{Value: ptr.Interface(), List: slice.Interface()},
+		"a map of slices":       map[string]any{"k": []any{m.Interface()}},
+	}
 }
 
 // err checks that err is an error and shows no secret, nor does any error

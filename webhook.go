@@ -1,13 +1,12 @@
 package mergelink
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"hash"
 	"strings"
-	"sync"
+
+	"github.com/mergelink/mergelink/internal/webhookmac"
 )
 
 // SignatureHeader is the header in which Merge sends a webhook's signature.
@@ -37,7 +36,7 @@ var sigEncoding = base64.RawURLEncoding.Strict()
 // to sign payloads as Merge does.
 func SignWebhook(payload []byte, key string) string {
 	var sum [sha256.Size]byte
-	macSum(key, payload, &sum)
+	webhookmac.Sum(key, payload, &sum)
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
@@ -65,68 +64,11 @@ func VerifyWebhookSignature(payload []byte, signature string, keys ...string) er
 	if n, err := sigEncoding.Decode(got[:], enc[:copy(enc[:], signature)]); err != nil || n != len(got) {
 		return ErrInvalidSignature
 	}
-	var want [sha256.Size]byte
-	ok := 0
-	for _, key := range keys {
-		if key == "" {
-			continue
-		}
-		macSum(key, payload, &want)
-		if hmac.Equal(want[:], got[:]) {
-			ok = 1 // every key is tried: the time does not tell which matched
-		}
-	}
-	if ok == 0 {
+	if !webhookmac.Verify(payload, &got, keys) {
 		return ErrInvalidSignature
 	}
 	return nil
 }
 
-func hasKey(keys []string) bool {
-	for _, k := range keys {
-		if k != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// macSum writes HMAC-SHA256(key, payload) to sum, as RFC 2104 defines it.
-// hmac.New costs seven allocations, more than hashing a small body, so the
-// HMAC is built here from SHA-256 digests: the inner one comes from a pool
-// and is reset before it goes back, so no key or key-derived state outlives
-// the call; the outer one hashes 96 bytes on the stack.
-func macSum(key string, payload []byte, sum *[sha256.Size]byte) {
-	var k [sha256.BlockSize]byte
-	if len(key) > sha256.BlockSize {
-		h := sha256.Sum256([]byte(key))
-		copy(k[:], h[:])
-	} else {
-		copy(k[:], key)
-	}
-	d := digestPool.Get().(*pooledDigest)
-	for i, b := range k {
-		d.pad[i] = b ^ 0x36
-	}
-	d.h.Write(d.pad[:])
-	d.h.Write(payload)
-	var outer [sha256.BlockSize + sha256.Size]byte
-	copy(outer[sha256.BlockSize:], d.h.Sum(d.pad[:0]))
-	d.h.Reset()
-	clear(d.pad[:])
-	digestPool.Put(d)
-	for i, b := range k {
-		outer[i] = b ^ 0x5c
-	}
-	*sum = sha256.Sum256(outer[:])
-}
-
-// pooledDigest is a SHA-256 digest and room for the inner pad and sum,
-// which the digest's interface would otherwise make escape. Both are
-// cleared before it goes back to the pool.
-type pooledDigest struct {
-	h   hash.Hash
-	pad [sha256.BlockSize]byte
-}
-
-var digestPool = sync.Pool{New: func() any { return &pooledDigest{h: sha256.New()} }}
+// hasKey reports whether keys holds a non-empty key.
+func hasKey(keys []string) bool { return webhookmac.HasKey(keys) }

@@ -2,22 +2,19 @@ package mergelink
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"reflect"
+	"time"
 
 	"github.com/mergelink/mergelink/internal/secret"
-	"github.com/mergelink/mergelink/internal/validate"
+	"github.com/mergelink/mergelink/internal/webhookcore"
 )
 
 // DefaultMaxWebhookBodyBytes is the body limit of a WebhookHandler unless
 // WithMaxBodyBytes sets another: 1 MiB.
-const DefaultMaxWebhookBodyBytes = 1 << 20
+const DefaultMaxWebhookBodyBytes = webhookcore.DefaultMaxBodyBytes
 
 // WebhookHandler is an http.Handler that receives Merge webhooks: it
 // verifies each body's signature, decodes it and passes the event to a
@@ -30,66 +27,64 @@ const DefaultMaxWebhookBodyBytes = 1 << 20
 //
 // all without calling the function; 200 after the function succeeds, and
 // 500 when it fails, so that Merge retries. A delivery already processed
-// is answered 200 without calling the function again; see DeliveryStore.
-// The dashboard's test payload reaches the function every time it is sent
-// (WebhookEvent.IsTest tells it apart). A WebhookHandler is safe for
-// concurrent use.
+// is answered 200 without calling the function again. While another copy
+// of the delivery holds a live claim, and when the DeliveryStore fails, it
+// answers 503 with Retry-After, without calling the function, so that
+// Merge sends it again later. The dashboard's test payload reaches the
+// function every time it is sent (WebhookEvent.IsTest tells it apart). A
+// WebhookHandler is safe for concurrent use.
+//
+// # The guarantee
+//
+// With a DeliveryStore shared by every replica (sqlstore, redisstore), and
+// as long as Merge retries until it gets a 2xx: the function completes at
+// least once per distinct delivery (distinct signed body); it runs twice
+// only when a replica died, or its function overran its context, between
+// the function finishing and the outcome being recorded. In detail: each
+// delivery is claimed for the lease (WithDeliveryLease, 30s by default)
+// under a random owner token; the function's context ends after four
+// fifths of the lease, leaving the rest to record the outcome; the outcome
+// is recorded before the answer is sent, so a 2xx means it is stored; a
+// claim whose lease ran out (a replica died or hung) goes to the next copy
+// that arrives, and the late owner's record then changes nothing. A
+// function that ignores its context and runs past the lease can therefore
+// run at the same time as a retry: make it idempotent, or end it with its
+// context.
 type WebhookHandler struct {
-	fn      func(context.Context, *WebhookEvent) error
-	keys    []string
-	maxBody int64
-	store   DeliveryStore
-	logger  *slog.Logger
-}
-
-type webhookOptions struct {
-	maxBody int64
-	store   DeliveryStore
-	noStore bool
-	logger  *slog.Logger
-	check   *validate.Checker
+	core *webhookcore.Handler[*WebhookEvent]
+	keys []string
 }
 
 // WebhookOption configures a WebhookHandler. A wrong option makes
-// NewWebhookHandler fail with a *ValidationError that names it.
-type WebhookOption func(*webhookOptions)
+// NewWebhookHandler fail with a *ValidationError that names it. The same
+// options configure agenthandler.NewWebhookHandler.
+type WebhookOption = webhookcore.Option
 
 // WithMaxBodyBytes sets the largest body the handler reads; a larger one
 // is answered 413. n must be positive; the default is
 // DefaultMaxWebhookBodyBytes.
-func WithMaxBodyBytes(n int64) WebhookOption {
-	return func(o *webhookOptions) {
-		if n <= 0 {
-			o.check.Add("WithMaxBodyBytes", "must be positive", fmt.Sprint(n))
-			return
-		}
-		o.maxBody = n
-	}
-}
+func WithMaxBodyBytes(n int64) WebhookOption { return webhookcore.WithMaxBodyBytes(n) }
 
 // WithDuplicateStore sets where the handler remembers processed deliveries,
-// such as a store shared by every instance of a service. nil turns
-// duplicate detection off: every delivery, retries included, then reaches
-// the function. The default is a MemoryDeliveryStore with default options.
-// A nil pointer of a store type is not nil: NewWebhookHandler refuses it.
-func WithDuplicateStore(s DeliveryStore) WebhookOption {
-	return func(o *webhookOptions) {
-		if s != nil {
-			if v := reflect.ValueOf(s); v.Kind() == reflect.Pointer && v.IsNil() {
-				o.check.Add("WithDuplicateStore", "got a nil "+v.Type().String()+": pass a store, or nil itself to turn duplicate detection off", "")
-				return
-			}
-		}
-		o.store, o.noStore = s, s == nil
-	}
-}
+// such as a store shared by every replica of a service (sqlstore,
+// redisstore). nil turns duplicate detection off: every delivery, retries
+// included, then reaches the function. The default is a
+// MemoryDeliveryStore with default options. A nil pointer of a store type
+// is not nil: NewWebhookHandler refuses it.
+func WithDuplicateStore(s DeliveryStore) WebhookOption { return webhookcore.WithDuplicateStore(s) }
 
-// WithWebhookLogger makes the handler log refused requests at warn level
-// and failures of the function at error level. It never logs bodies,
-// signatures, keys or account tokens. The handler is silent without it.
-func WithWebhookLogger(l *slog.Logger) WebhookOption {
-	return func(o *webhookOptions) { o.logger = l }
-}
+// WithDeliveryLease sets how long the handler's claim on a delivery lasts
+// (DefaultDeliveryLease unless set; at least 1s). The function's context
+// ends after four fifths of it. After a replica dies, its deliveries wait
+// out the lease before another replica takes them: a shorter lease
+// recovers sooner, a longer one gives the function more time.
+func WithDeliveryLease(d time.Duration) WebhookOption { return webhookcore.WithDeliveryLease(d) }
+
+// WithWebhookLogger makes the handler log refused requests and store
+// failures at warn level and failures of the function at error level. It
+// never logs bodies, signatures, keys or account tokens. The handler is
+// silent without it.
+func WithWebhookLogger(l *slog.Logger) WebhookOption { return webhookcore.WithLogger(l) }
 
 // NewWebhookHandler returns a handler that passes each verified event to
 // fn. keys are the webhook signature keys that verify (more than one during
@@ -99,128 +94,49 @@ func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []str
 	if !hasKey(keys) {
 		return nil, ErrNoWebhookKey
 	}
-	o := webhookOptions{maxBody: DefaultMaxWebhookBodyBytes, check: validate.New("NewWebhookHandler options")}
-	if fn == nil {
-		o.check.Add("fn", "required: pass the function that handles each event", "")
-	}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
-	if err := o.check.Err(); err != nil {
-		return nil, err
-	}
-	if o.store == nil && !o.noStore {
-		o.store, _ = NewMemoryDeliveryStore(MemoryDeliveryStoreOptions{}) // the zero options are valid
-	}
-	h := &WebhookHandler{fn: fn, maxBody: o.maxBody, store: o.store, logger: o.logger}
+	h := &WebhookHandler{}
 	for _, k := range keys {
 		if k != "" {
 			h.keys = append(h.keys, k)
 		}
 	}
+	spec := webhookcore.Spec[*WebhookEvent]{
+		Name:            "merge webhook",
+		SignatureHeader: SignatureHeader,
+		Parse: func(body []byte, sig string) (*WebhookEvent, error) {
+			return ParseWebhook(body, sig, h.keys...)
+		},
+		Refusal:  webhookRefusal,
+		Unstored: (*WebhookEvent).IsTest,
+	}
+	core, err := webhookcore.New(spec, fn, "NewWebhookHandler options", opts)
+	if err != nil {
+		return nil, err
+	}
+	h.core = core
 	return h, nil
 }
 
-// ServeHTTP handles one delivery.
-func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		h.refuse(w, r, http.StatusMethodNotAllowed, "method not allowed: Merge sends webhooks with POST")
-		return
-	}
-	if r.ContentLength > h.maxBody {
-		h.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
-		return
-	}
-	rc := r.Body
-	if rc == nil { // a request built by hand; servers always set a body
-		rc = http.NoBody
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, rc, h.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			h.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large")
-		} else {
-			h.refuse(w, r, http.StatusBadRequest, "body could not be read")
-		}
-		return
-	}
-	ev, err := ParseWebhook(body, r.Header.Get(SignatureHeader), h.keys...)
+// webhookRefusal gives the status and reason for an error of ParseWebhook.
+func webhookRefusal(err error) (int, string) {
 	switch {
 	case errors.Is(err, ErrNoSignature):
-		h.refuse(w, r, http.StatusUnauthorized, "missing "+SignatureHeader+" header")
-		return
+		return http.StatusUnauthorized, "missing " + SignatureHeader + " header"
 	case errors.Is(err, ErrInvalidSignature):
-		h.refuse(w, r, http.StatusUnauthorized, "invalid signature")
-		return
-	case err != nil:
-		h.refuse(w, r, http.StatusBadRequest, err.Error())
-		return
+		return http.StatusUnauthorized, "invalid signature"
 	}
-	if h.store == nil || ev.IsTest() {
-		h.run(w, r, ev)
-		return
-	}
-	sum := sha256.Sum256(body)
-	key := hex.EncodeToString(sum[:])
-	state, err := h.store.Begin(r.Context(), key)
-	switch {
-	case err != nil:
-		h.log(r, slog.LevelWarn, "merge webhook: duplicate store failed", slog.Any("error", err))
-		h.unavailable(w)
-	case state == DeliveryDone:
-		writeText(w, http.StatusOK, "ok: delivery already processed")
-	case state == DeliveryNew:
-		succeeded := false
-		defer func() { h.store.Done(key, succeeded) }() // also when fn panics
-		succeeded = h.run(w, r, ev)
-	default:
-		h.unavailable(w)
-	}
+	return http.StatusBadRequest, err.Error()
 }
 
-// run calls fn and answers for it; it reports whether fn succeeded.
-func (h *WebhookHandler) run(w http.ResponseWriter, r *http.Request, ev *WebhookEvent) bool {
-	if err := h.fn(r.Context(), ev); err != nil {
-		h.log(r, slog.LevelError, "merge webhook: handler function failed", slog.Any("event", ev), slog.Any("error", err))
-		writeText(w, http.StatusInternalServerError, "webhook processing failed; Merge will retry")
-		return false
-	}
-	writeText(w, http.StatusOK, "ok")
-	return true
-}
-
-// unavailable answers a copy that cannot be processed now, so that Merge
-// sends it again later.
-func (h *WebhookHandler) unavailable(w http.ResponseWriter) {
-	w.Header().Set("Retry-After", "5")
-	writeText(w, http.StatusServiceUnavailable, "delivery is being processed; retry later")
-}
-
-func (h *WebhookHandler) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
-	h.log(r, slog.LevelWarn, "merge webhook: request refused", slog.Int("status", status), slog.String("reason", reason))
-	writeText(w, status, reason)
-}
-
-func (h *WebhookHandler) log(r *http.Request, level slog.Level, msg string, attrs ...slog.Attr) {
-	if h.logger != nil {
-		h.logger.LogAttrs(r.Context(), level, msg, attrs...)
-	}
-}
-
-func writeText(w http.ResponseWriter, status int, text string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	io.WriteString(w, text+"\n")
-}
+// ServeHTTP handles one delivery.
+func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.core.ServeHTTP(w, r) }
 
 // String describes the handler without its keys.
 func (h WebhookHandler) String() string {
-	return fmt.Sprintf("mergelink.WebhookHandler{keys: %d hidden, maxBody: %d, duplicates: %t}", len(h.keys), h.maxBody, h.store != nil)
+	if h.core == nil {
+		return "mergelink.WebhookHandler{not made by NewWebhookHandler}"
+	}
+	return fmt.Sprintf("mergelink.WebhookHandler{keys: %d hidden, maxBody: %d, duplicates: %t}", len(h.keys), h.core.MaxBody(), h.core.HasStore())
 }
 
 // GoString is String, so that %#v hides the keys too.

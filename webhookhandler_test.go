@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -191,7 +192,7 @@ func TestNewWebhookHandlerErrors(t *testing.T) {
 	assert.True(t, verr.Has("fn"))
 	assert.True(t, verr.Has("WithMaxBodyBytes"))
 	assert.True(t, verr.Has("WithDuplicateStore"))
-	assert.Contains(t, err.Error(), "nil *mergelink.MemoryDeliveryStore")
+	assert.Contains(t, err.Error(), "nil *delivery.MemoryStore")
 	assert.NotContains(t, err.Error(), testWebhookKey)
 }
 
@@ -293,27 +294,29 @@ func TestWebhookHandlerWithoutDuplicateStore(t *testing.T) {
 
 // stubStore answers Begin with a fixed state or error and records keys.
 type stubStore struct {
-	state mergelink.DeliveryState
-	err   error
-	mu    sync.Mutex
-	keys  []string
-	done  map[string]bool
+	state   mergelink.DeliveryState
+	err     error
+	doneErr error
+	mu      sync.Mutex
+	keys    []string
+	done    map[string]bool
 }
 
-func (s *stubStore) Begin(_ context.Context, key string) (mergelink.DeliveryState, error) {
+func (s *stubStore) Begin(_ context.Context, key, _ string, _ time.Duration) (mergelink.DeliveryState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.keys = append(s.keys, key)
 	return s.state, s.err
 }
 
-func (s *stubStore) Done(key string, ok bool) {
+func (s *stubStore) Done(_ context.Context, key, _ string, ok bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done == nil {
 		s.done = map[string]bool{}
 	}
 	s.done[key] = ok
+	return s.doneErr
 }
 
 func TestWebhookHandlerCustomStore(t *testing.T) {
@@ -361,9 +364,9 @@ type signalStore struct {
 	begun chan struct{}
 }
 
-func (s signalStore) Begin(ctx context.Context, key string) (mergelink.DeliveryState, error) {
+func (s signalStore) Begin(ctx context.Context, key, owner string, lease time.Duration) (mergelink.DeliveryState, error) {
 	s.begun <- struct{}{}
-	return s.MemoryDeliveryStore.Begin(ctx, key)
+	return s.MemoryDeliveryStore.Begin(ctx, key, owner, lease)
 }
 
 // Copies that arrive together: the function runs once when it succeeds;
@@ -374,7 +377,9 @@ func TestWebhookHandlerConcurrentCopies(t *testing.T) {
 		t.Run(fmt.Sprint("first fails ", firstFails), func(t *testing.T) {
 			t.Parallel()
 			const copies = 8
-			store := signalStore{newStore(t, mergelink.MemoryDeliveryStoreOptions{}), make(chan struct{}, copies)}
+			mem, err := mergelink.NewMemoryDeliveryStore(mergelink.MemoryDeliveryStoreOptions{})
+			require.NoError(t, err)
+			store := signalStore{mem, make(chan struct{}, copies)}
 			var calls atomic.Int32
 			h := newHandler(t, func(context.Context, *mergelink.WebhookEvent) error {
 				if calls.Add(1) == 1 {
@@ -506,4 +511,128 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// fn's context ends at four fifths of the lease, so that the outcome is
+// recorded while the claim is still the handler's.
+func TestWebhookHandlerFunctionDeadlineBeforeLease(t *testing.T) {
+	t.Parallel()
+	const lease = 10 * time.Second
+	var deadline time.Time
+	var ok bool
+	h := newHandler(t, func(ctx context.Context, _ *mergelink.WebhookEvent) error {
+		deadline, ok = ctx.Deadline()
+		return nil
+	}, mergelink.WithDeliveryLease(lease))
+	start := time.Now()
+	require.Equal(t, http.StatusOK, postSigned(h, payload(mergelink.EventIssueNew, `{}`)).Code)
+	end := time.Now()
+	require.True(t, ok, "fn's context has a deadline")
+	assert.False(t, deadline.Before(start.Add(lease*4/5)), "deadline %v is before start+8s", deadline.Sub(start))
+	assert.False(t, deadline.After(end.Add(lease*4/5)), "deadline %v is after end+8s", deadline.Sub(end))
+}
+
+func TestWebhookHandlerLeaseOptionValidated(t *testing.T) {
+	t.Parallel()
+	var r recorder
+	_, err := mergelink.NewWebhookHandler(r.fn, []string{testWebhookKey}, mergelink.WithDeliveryLease(999*time.Millisecond))
+	var verr *mergelink.ValidationError
+	require.ErrorAs(t, err, &verr)
+	assert.True(t, verr.Has("WithDeliveryLease"))
+}
+
+// The outcome is recorded with the claim's owner token before the answer
+// is sent; a failure to record a success still answers 200 (the function
+// completed), a failure to record a failure answers 500.
+func TestWebhookHandlerRecordsOutcome(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		fnErr   error
+		doneErr error
+		want    int
+		log     string
+	}{
+		{"success", nil, nil, http.StatusOK, ""},
+		{"failure", errors.New("boom"), nil, http.StatusInternalServerError, "handler function failed"},
+		{"claim lost after success", nil, mergelink.ErrDeliveryClaimLost, http.StatusOK, "claim lost"},
+		{"store down after success", nil, errors.New("connection refused"), http.StatusOK, "failed to record the outcome"},
+		{"store down after failure", errors.New("boom"), errors.New("connection refused"), http.StatusInternalServerError, "failed to record the outcome"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			var mu sync.Mutex
+			logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
+			store := &stubStore{state: mergelink.DeliveryNew, doneErr: tc.doneErr}
+			h := newHandler(t, func(context.Context, *mergelink.WebhookEvent) error { return tc.fnErr },
+				mergelink.WithDuplicateStore(store), mergelink.WithWebhookLogger(logger))
+			rec := postSigned(h, payload(mergelink.EventIssueNew, `{}`))
+			assert.Equal(t, tc.want, rec.Code)
+			require.Len(t, store.done, 1)
+			for _, ok := range store.done {
+				assert.Equal(t, tc.fnErr == nil, ok)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tc.log != "" {
+				assert.Contains(t, logs.String(), tc.log)
+			} else {
+				assert.Empty(t, logs.String())
+			}
+		})
+	}
+}
+
+// Begin and Done carry one owner token, a fresh one per request.
+func TestWebhookHandlerOwnerTokens(t *testing.T) {
+	t.Parallel()
+	store := &ownerStore{}
+	h := newHandler(t, func(context.Context, *mergelink.WebhookEvent) error { return errors.New("fail, so the next copy claims again") },
+		mergelink.WithDuplicateStore(store))
+	body := payload(mergelink.EventIssueNew, `{}`)
+	postSigned(h, body)
+	postSigned(h, body)
+	require.Len(t, store.begun, 2)
+	assert.Equal(t, store.begun, store.done, "Done names the owner that Begin did")
+	assert.NotEqual(t, store.begun[0], store.begun[1], "each request has its own owner")
+	assert.Len(t, store.begun[0], 32)
+}
+
+type ownerStore struct {
+	mu          sync.Mutex
+	begun, done []string
+}
+
+func (s *ownerStore) Begin(_ context.Context, _, owner string, lease time.Duration) (mergelink.DeliveryState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.begun = append(s.begun, owner)
+	if lease != mergelink.DefaultDeliveryLease {
+		return mergelink.DeliveryBusy, fmt.Errorf("lease %v, want the default", lease)
+	}
+	return mergelink.DeliveryNew, nil
+}
+
+func (s *ownerStore) Done(_ context.Context, _, owner string, _ bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done = append(s.done, owner)
+	return nil
+}
+
+// A sender that hung up while the function ran does not undo its success:
+// the outcome is recorded without the request's context.
+func TestWebhookHandlerRecordsAfterClientLeft(t *testing.T) {
+	t.Parallel()
+	store, err := mergelink.NewMemoryDeliveryStore(mergelink.MemoryDeliveryStoreOptions{})
+	require.NoError(t, err)
+	body := payload(mergelink.EventIssueNew, `{}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	h := newHandler(t, func(context.Context, *mergelink.WebhookEvent) error { cancel(); return nil }, mergelink.WithDuplicateStore(store))
+	b, sig := signed(body)
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/", bytes.NewReader(b))
+	req.Header.Set(mergelink.SignatureHeader, sig)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	assert.Equal(t, 1, store.Len(), "the success is recorded")
 }

@@ -27,6 +27,11 @@ var (
 	// ErrStatusMissing means a callback whose state is right carries no
 	// status parameter.
 	ErrStatusMissing = errors.New("mergelink: callback has no status parameter")
+	// ErrStatusRepeated means a callback whose state is right carries
+	// several status parameters: which one Merge sent cannot be told (a
+	// callback URL with a status of its own, or a forged one), so none is
+	// taken.
+	ErrStatusRepeated = errors.New("mergelink: callback has several status parameters: refuse it")
 )
 
 // StatusSuccess is the callback status of a completed authentication.
@@ -34,10 +39,11 @@ const StatusSuccess = "success"
 
 // OriginOf returns the origin of a callback URL, the form in which allowed
 // callback origins are registered: scheme and host (and a port other than
-// the default), lower-cased, such as "https://myapp.com" or "myapp://". It
-// fails for a URL that is not absolute, for http on a host other than
-// localhost or a loopback address, and for schemes that cannot be
-// callbacks (javascript, data, file, ...).
+// the default, without leading zeros), lower-cased, such as
+// "https://myapp.com" or "myapp://". It fails for a URL that is not
+// absolute, for http on a host other than localhost or a loopback address,
+// for a port outside 1 to 65535, and for schemes that cannot be callbacks
+// (javascript, data, file, ...).
 func OriginOf(rawURL string) (string, error) {
 	o, err := validate.Origin(rawURL)
 	if err != nil {
@@ -128,8 +134,9 @@ func (r *CallbackResult) Succeeded() bool { return r.Status == StatusSuccess }
 // r.URL.Query()) and checks its state against wantState, the state sent with
 // the link token, in constant time. It fails with ErrNoExpectedState when
 // wantState is empty, ErrStateMissing when the query has no state,
-// ErrStateMismatch when it has another one or several, and ErrStatusMissing
-// when the state is right but there is no status. A caller that keeps states
+// ErrStateMismatch when it has another one or several, ErrStatusMissing
+// when the state is right but there is no status, and ErrStatusRepeated
+// when there are several. A caller that keeps states
 // should drop one once it has been accepted, so that a replay fails.
 func ParseCallback(query url.Values, wantState string) (*CallbackResult, error) {
 	if wantState == "" {
@@ -142,11 +149,14 @@ func ParseCallback(query url.Values, wantState string) (*CallbackResult, error) 
 	case len(got) > 1 || !sameState(got[0], wantState):
 		return nil, ErrStateMismatch
 	}
-	status := query.Get("status")
-	if status == "" {
+	status := query["status"]
+	switch {
+	case len(status) > 1:
+		return nil, ErrStatusRepeated
+	case len(status) == 0 || status[0] == "":
 		return nil, ErrStatusMissing
 	}
-	return &CallbackResult{Status: status, State: got[0]}, nil
+	return &CallbackResult{Status: status[0], State: got[0]}, nil
 }
 
 // sameState compares two states in constant time. Hashing first hides the

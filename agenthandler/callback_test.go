@@ -146,6 +146,11 @@ func TestParseCallback(t *testing.T) {
 		{"state and more", url.Values{"status": {"success"}, "state": {want + "x"}}, want, agenthandler.ErrStateMismatch},
 		{"two states", url.Values{"status": {"success"}, "state": {want, "forged"}}, want, agenthandler.ErrStateMismatch},
 		{"no status", url.Values{"state": {want}}, want, agenthandler.ErrStatusMissing},
+		{"success then failed", url.Values{"state": {want}, "status": {"success", "failed"}}, want, agenthandler.ErrStatusRepeated},
+		{"failed then success", url.Values{"state": {want}, "status": {"failed", "success"}}, want, agenthandler.ErrStatusRepeated},
+		{"success twice", url.Values{"state": {want}, "status": {"success", "success"}}, want, agenthandler.ErrStatusRepeated},
+		{"empty then success", url.Values{"state": {want}, "status": {"", "success"}}, want, agenthandler.ErrStatusRepeated},
+		{"two states and two statuses", url.Values{"state": {want, want}, "status": {"success", "failed"}}, want, agenthandler.ErrStateMismatch},
 		{"nothing expected, nothing sent", url.Values{"status": {"success"}}, "", agenthandler.ErrNoExpectedState},
 		{"nothing expected, empty sent", url.Values{"status": {"success"}, "state": {""}}, "", agenthandler.ErrNoExpectedState},
 	} {
@@ -337,4 +342,75 @@ func TestCallbackURLErrorsHideUserInfo(t *testing.T) {
 		}
 	}
 	assert.Zero(t, f.requests())
+}
+
+// A callback read from a raw query with several status parameters, as a
+// callback URL with a status of its own would bring, is refused whatever
+// their order, as several states are.
+func TestParseCallbackRefusesSeveralStatusesInARawQuery(t *testing.T) {
+	t.Parallel()
+	const state = "st-1"
+	for _, raw := range []string{
+		"status=success&state=st-1&status=failed",
+		"status=failed&status=success&state=st-1",
+		"state=st-1&status=success&status=",
+		"state=st-1&status=success&%73tatus=failed",
+	} {
+		q, err := url.ParseQuery(raw)
+		require.NoError(t, err)
+		res, err := agenthandler.ParseCallback(q, state)
+		assert.Nil(t, res, raw)
+		assert.ErrorIs(t, err, agenthandler.ErrStatusRepeated, raw)
+	}
+}
+
+func TestOriginOfPorts(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://myapp.com:0443/cb":                 "https://myapp.com",
+		"https://myapp.com:00000000000000000443/cb": "https://myapp.com",
+		"http://localhost:080/cb":                   "http://localhost",
+		"https://myapp.com:08443/cb":                "https://myapp.com:8443",
+		"https://myapp.com:1/cb":                    "https://myapp.com:1",
+		"https://myapp.com:65535/cb":                "https://myapp.com:65535",
+		"http://localhost:03000/cb":                 "http://localhost:3000",
+		"myapp://host:0099/x":                       "myapp://host:99",
+		"https://myapp.com:/cb":                     "https://myapp.com",
+	} {
+		got, err := agenthandler.OriginOf(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{
+		"https://myapp.com:0/cb",
+		"https://myapp.com:00/cb",
+		"http://localhost:0/cb",
+		"https://myapp.com:65536/cb",
+		"https://myapp.com:99999/cb",
+		"https://myapp.com:18446744073709551616/cb",
+		"https://myapp.com:99999999999999999999/cb",
+		"https://[::1]:70000/cb",
+		"myapp://host:0/x",
+	} {
+		got, err := agenthandler.OriginOf(in)
+		assert.Empty(t, got, in)
+		if assert.Error(t, err, in) {
+			assert.Contains(t, err.Error(), "port", in)
+		}
+	}
+}
+
+// A callback URL is used as it is written: one with a space, a control or
+// an invisible character anywhere has no origin and is not appended.
+func TestCallbackURLWithInvisibleRunes(t *testing.T) {
+	t.Parallel()
+	for _, r := range []rune{' ', '\t', '\n', '\r', '\v', '\f', 0, 0x7f, 0x85, 0xa0, 0x2028, 0x200b, 0x202e, 0xfeff} {
+		for _, cb := range []string{string(r) + "https://myapp.com/cb", "https://myapp.com/cb" + string(r), "https://myapp.com/c" + string(r) + "b"} {
+			_, err := agenthandler.OriginOf(cb)
+			assert.Error(t, err, "%q", cb)
+			got, err := agenthandler.AppendCallbackURL("https://ah.merge.dev/link/lt", cb)
+			assert.Error(t, err, "%q", cb)
+			assert.Empty(t, got)
+		}
+	}
 }

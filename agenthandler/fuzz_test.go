@@ -75,6 +75,7 @@ func FuzzAppendCallbackURL(f *testing.F) {
 func FuzzParseCallback(f *testing.F) {
 	f.Add("status=success&state=s1", "s1")
 	f.Add("state=s1&state=s1&status=success", "s1")
+	f.Add("status=success&state=s1&status=failed", "s1")
 	f.Fuzz(func(t *testing.T, rawQuery, want string) {
 		q, _ := url.ParseQuery(rawQuery) // what parses of a malformed query
 		res, err := agenthandler.ParseCallback(q, want)
@@ -87,6 +88,8 @@ func FuzzParseCallback(f *testing.F) {
 			wantErr = agenthandler.ErrStateMissing
 		case len(states) > 1 || states[0] != want:
 			wantErr = agenthandler.ErrStateMismatch
+		case len(q["status"]) > 1:
+			wantErr = agenthandler.ErrStatusRepeated
 		case q.Get("status") == "":
 			wantErr = agenthandler.ErrStatusMissing
 		}

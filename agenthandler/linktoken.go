@@ -3,12 +3,12 @@ package agenthandler
 import (
 	"context"
 	"fmt"
-	"github.com/mergelink/mergelink/internal/transport"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/mergelink/mergelink/internal/transport"
 	"github.com/mergelink/mergelink/internal/validate"
 )
 
@@ -23,8 +23,10 @@ type LinkTokenParams struct {
 	ExternalID string `json:"external_id,omitempty"`
 	// CallbackURL is where the browser goes after the flow, with status
 	// and state added to its query: https, a custom scheme such as
-	// myapp:///done, or http on localhost only. Its origin must be an
-	// allowed callback origin, or Merge silently skips the redirect.
+	// myapp:///done, or http on localhost only, sent exactly as given (no
+	// space, control or invisible character, no status parameter of its
+	// own). Its origin must be an allowed callback origin, or Merge
+	// silently skips the redirect.
 	CallbackURL string `json:"callback_url,omitempty"`
 	// State is returned to CallbackURL unchanged, for CSRF protection; see
 	// NewState and ParseCallback. It requires CallbackURL, which must then
@@ -33,8 +35,11 @@ type LinkTokenParams struct {
 }
 
 // Validate reports every problem of p that needs no client: Connector
-// missing or not a slug, a CallbackURL that is not absolute or has a scheme
-// Merge refuses, State without CallbackURL, and a CallbackURL with a state
+// missing or not a slug, a field that is not valid UTF-8, a CallbackURL
+// that is not absolute, has a scheme Merge refuses, holds a space, a
+// control or an invisible character anywhere (it is sent exactly as
+// given), or carries a status query parameter of its own (Merge adds
+// status), State without CallbackURL, and a CallbackURL with a state
 // parameter of its own when State is set. It returns nil or a
 // *ValidationError. CreateLinkToken also checks the callback's origin
 // against the client's allowed origins.
@@ -45,13 +50,26 @@ func (p LinkTokenParams) Validate() error {
 }
 
 func (p LinkTokenParams) check(c *validate.Checker) {
+	c.Strings("", p)
 	c.Required("Connector", p.Connector)
 	c.Slug("Connector", p.Connector)
 	if p.CallbackURL != "" {
-		if _, err := validate.Origin(p.CallbackURL); err != nil {
-			c.Add("CallbackURL", err.Error(), validate.QuoteURL(p.CallbackURL))
-		} else if u, err := url.Parse(p.CallbackURL); err == nil && p.State != "" && u.Query().Has("state") {
-			c.Add("CallbackURL", "must have no state query parameter when State is set: Merge adds State as the state parameter", validate.QuoteURL(p.CallbackURL))
+		// Every rule runs on the string sent, whatever another rule found.
+		shown := validate.QuoteURL(p.CallbackURL)
+		visible := p.CallbackURL
+		if !c.PlainURL("CallbackURL", p.CallbackURL) {
+			// Reported: check the rest of the URL as a reader sees it.
+			visible = validate.Visible(p.CallbackURL)
+		}
+		if _, err := validate.Origin(visible); err != nil {
+			c.Add("CallbackURL", err.Error(), shown)
+		}
+		keys := validate.QueryKeys(p.CallbackURL)
+		if slices.Contains(keys, "status") {
+			c.Add("CallbackURL", "must have no status query parameter: Merge adds the status of the flow, and ParseCallback refuses a callback with two", shown)
+		}
+		if p.State != "" && slices.Contains(keys, "state") {
+			c.Add("CallbackURL", "must have no state query parameter when State is set: Merge adds State as the state parameter", shown)
 		}
 	}
 	if p.State != "" && p.CallbackURL == "" {
@@ -104,6 +122,9 @@ func (c *Client) CreateLinkToken(ctx context.Context, registeredUserID string, p
 // client's allowed origins, when it has some. A callback URL that has no
 // origin at all is left to LinkTokenParams.check.
 func (c *Client) checkAllowedOrigin(v *validate.Checker, callbackURL string) {
+	if c == nil || c.s == nil {
+		return // the call fails with errNoSettings
+	}
 	if callbackURL == "" || len(c.s.AllowedOrigins) == 0 {
 		return
 	}
@@ -118,6 +139,7 @@ func (c *Client) checkAllowedOrigin(v *validate.Checker, callbackURL string) {
 
 // checkUserID checks a registered user id argument.
 func checkUserID(v *validate.Checker, id string) {
+	v.UTF8("registeredUserID", id)
 	v.Required("registeredUserID", id)
 	v.UUID("registeredUserID", id)
 }

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/agenthandler"
+	"github.com/mergelink/mergelink/internal/validate/validatetest"
 )
 
 func TestCreateLinkTokenWire(t *testing.T) {
@@ -271,5 +273,166 @@ func TestClientHidesAPIKey(t *testing.T) {
 	for _, format := range []string{"%v", "%+v", "%#v"} {
 		assert.NotContains(t, fmt.Sprintf(format, f.ah), testAPIKey, format)
 		assert.NotContains(t, fmt.Sprintf(format, *f.ah), testAPIKey, format)
+	}
+}
+
+// invisibleRunes are every rune that is a space, a control character or an
+// invisible format character (U+200B, bidirectional overrides, U+FEFF...).
+func invisibleRunes() []rune {
+	var rs []rune
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+// A CallbackURL is sent exactly as given: one with a space, a control or an
+// invisible character at its start, its end or anywhere inside is refused
+// (nothing sent), and the rules on its query still run on it: with State
+// set, its own state parameter is reported too.
+func TestCreateLinkTokenRefusesCallbackURLWithInvisibleRunes(t *testing.T) {
+	t.Parallel()
+	runes := invisibleRunes()
+	require.Greater(t, len(runes), 200, "the class is every such rune")
+	f := setup(t, mergelink.WithAllowedCallbackOrigins("https://myapp.com"))
+	ctx := context.Background()
+	const good = "https://myapp.com/cb?state=mine"
+	for _, r := range runes {
+		for _, cb := range []string{
+			string(r) + good,
+			good + string(r),
+			"https://myapp.com/c" + string(r) + "b?state=mine",
+			"https://myapp" + string(r) + ".com/cb?state=mine",
+			"https://myapp.com/cb?st" + string(r) + "x=1&state=mine",
+		} {
+			for name, err := range map[string]error{
+				"Validate": agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: cb, State: "s"}.Validate(),
+				"CreateLinkToken": func() error {
+					_, err := f.ah.CreateLinkToken(ctx, userID, agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: cb, State: "s"})
+					return err
+				}(),
+			} {
+				assert.True(t, validatetest.HasProblem(err, "CallbackURL", fmt.Sprintf("%U", r)), "%s(%q): %v", name, cb, err)
+				assert.True(t, validatetest.HasProblem(err, "CallbackURL", "no state query parameter"), "%s(%q) skips the state rule: %v", name, cb, err)
+			}
+		}
+	}
+	// The origin rules run too, on the URL as a reader sees it.
+	err := agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: " http://myapp.com/cb\n"}.Validate()
+	assert.True(t, validatetest.HasProblem(err, "CallbackURL", "U+0020"), "%v", err)
+	assert.True(t, validatetest.HasProblem(err, "CallbackURL", "must use https"), "%v", err)
+	assert.Zero(t, f.requests(), "nothing is sent")
+}
+
+// The query of a CallbackURL is read as a server reads it, whatever else is
+// wrong with it: a state parameter of its own (when State is set) and a
+// status parameter of its own (always: Merge adds status) are refused,
+// however they are spelled.
+func TestCreateLinkTokenCallbackQueryRules(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		callback string
+		state    bool // a problem with State set
+		status   bool // a problem in any case
+	}{
+		{"https://myapp.com/cb?state=mine", true, false},
+		{"https://myapp.com/cb?a=1&state", true, false},
+		{"https://myapp.com/cb?a=1&state=", true, false},
+		{"https://myapp.com/cb?st%61te=x", true, false},
+		{"https://myapp.com/cb?a=1;state=x", true, false},
+		{"https://myapp.com/cb?x=%zz&state=1", true, false},
+		{"https://myapp.com/cb?%zz&state=1", true, false},
+		{"https://myapp.com/cb?status=success", false, true},
+		{"https://myapp.com/cb?a=1&status", false, true},
+		{"https://myapp.com/cb?%73tatus=1", false, true},
+		{"https://myapp.com/cb?x=%zz;status=1", false, true},
+		{"myapp:///done?status=failed&state=x", true, true},
+		{"https://myapp.com/cb?session=1&next=/home", false, false},
+		{"https://myapp.com/cb?STATUS=1&State=2", false, false},
+		{"https://myapp.com/cb?statuses=1&states=2", false, false},
+		{"https://myapp.com/cb#?status=1&state=2", false, false},
+		{"https://myapp.com/cb?a=status&b=state", false, false},
+	} {
+		for _, state := range []string{"", "s"} {
+			p := agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: tc.callback, State: state}
+			err := p.Validate()
+			wantState := tc.state && state != ""
+			assert.Equal(t, wantState, validatetest.HasProblem(err, "CallbackURL", "no state query parameter"), "%q with State %q: %v", tc.callback, state, err)
+			assert.Equal(t, tc.status, validatetest.HasProblem(err, "CallbackURL", "no status query parameter"), "%q with State %q: %v", tc.callback, state, err)
+			if err != nil {
+				_, callErr := f.ah.CreateLinkToken(ctx, userID, p)
+				assert.Equal(t, err, callErr, "%q: the call reports what Validate does", tc.callback)
+			}
+		}
+	}
+	assert.Zero(t, f.requests(), "nothing is sent")
+}
+
+// A port outside 1 to 65535 is no port: such a callback URL is refused, and
+// a port with leading zeros is the port it reads as (:0443 is https's
+// default), for the allowed origins too.
+func TestCreateLinkTokenCallbackPorts(t *testing.T) {
+	t.Parallel()
+	f := setup(t, mergelink.WithAllowedCallbackOrigins("https://myapp.com", "http://localhost:3000"))
+	var got []string
+	f.mux.HandleFunc("POST /api/v1/registered-users/{id}/link-token/{$}", func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, jsonBody(t, r)["callback_url"].(string))
+		writeJSON(w, http.StatusCreated, map[string]string{"link_token": "lt", "magic_link_url": "https://x.test/m"})
+	})
+	ctx := context.Background()
+	ok := []string{"https://myapp.com:0443/cb", "https://myapp.com:443/cb", "http://localhost:03000/cb"}
+	for _, cb := range ok {
+		_, err := f.ah.CreateLinkToken(ctx, userID, agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: cb})
+		assert.NoError(t, err, cb)
+	}
+	assert.Equal(t, ok, got, "sent as given")
+	for _, cb := range []string{
+		"https://myapp.com:0/cb", "http://localhost:0/cb", "https://myapp.com:65536/cb",
+		"https://myapp.com:99999999999999999999/cb", "https://myapp.com:0444/cb",
+	} {
+		_, err := f.ah.CreateLinkToken(ctx, userID, agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: cb})
+		var ve *mergelink.ValidationError
+		require.ErrorAs(t, err, &ve, cb)
+		assert.True(t, ve.Has("CallbackURL"), cb)
+	}
+	assert.Equal(t, int64(len(ok)), f.requests())
+}
+
+// A Client that mergelink.Client.AgentHandler did not make fails every
+// call with an error that says how to get one, and never panics, a
+// CallbackURL (whose origin check needs the settings) included.
+func TestZeroClientNeverPanics(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	lp := agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: "https://myapp.com/cb", State: "s"}
+	for _, ah := range []*agenthandler.Client{nil, {}, agenthandler.New(nil)} {
+		calls := map[string]func() error{
+			"CreateLinkToken": func() error { _, err := ah.CreateLinkToken(ctx, userID, lp); return err },
+			"CreateRegisteredUser": func() error {
+				_, _, err := ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{OriginUserID: "u1", OriginUserName: "Ada"})
+				return err
+			},
+			"GetRegisteredUser": func() error { _, err := ah.GetRegisteredUser(ctx, userID); return err },
+			"UpdateRegisteredUser": func() error {
+				_, err := ah.UpdateRegisteredUser(ctx, userID, agenthandler.UpdateRegisteredUserParams{OriginUserName: "Ada"})
+				return err
+			},
+			"DeleteRegisteredUser": func() error { return ah.DeleteRegisteredUser(ctx, userID) },
+			"ListRegisteredUsers": func() error {
+				for _, err := range ah.ListRegisteredUsers(ctx, agenthandler.ListRegisteredUsersParams{}) {
+					return err
+				}
+				return errors.New("the iterator yielded nothing")
+			},
+		}
+		for name, call := range calls {
+			var err error
+			require.NotPanics(t, func() { err = call() }, name)
+			assert.ErrorContains(t, err, "mergelink.Client.AgentHandler", name)
+		}
 	}
 }

@@ -56,10 +56,12 @@ type RegisteredUserParams struct {
 }
 
 // Validate reports every problem of p: OriginUserID or OriginUserName
-// missing, or a UserType other than UserHuman and UserSystem. It returns nil
-// or a *ValidationError.
+// missing, a UserType other than UserHuman and UserSystem, or a field that
+// is not valid UTF-8 (two ids that differ only in invalid bytes would reach
+// Merge as one user). It returns nil or a *ValidationError.
 func (p RegisteredUserParams) Validate() error {
 	c := validate.New("RegisteredUserParams")
+	c.Strings("", p)
 	c.Required("OriginUserID", p.OriginUserID)
 	c.Required("OriginUserName", p.OriginUserName)
 	checkUserType(c, p.UserType)
@@ -75,8 +77,9 @@ type UpdateRegisteredUserParams struct {
 	UserType              UserType               `json:"user_type,omitempty"`
 }
 
-// Validate reports every problem of p: no field set, or a UserType other
-// than UserHuman and UserSystem. It returns nil or a *ValidationError.
+// Validate reports every problem of p: no field set, a UserType other than
+// UserHuman and UserSystem, or a field that is not valid UTF-8. It returns
+// nil or a *ValidationError.
 func (p UpdateRegisteredUserParams) Validate() error {
 	c := validate.New("UpdateRegisteredUserParams")
 	p.check(c)
@@ -84,6 +87,7 @@ func (p UpdateRegisteredUserParams) Validate() error {
 }
 
 func (p UpdateRegisteredUserParams) check(c *validate.Checker) {
+	c.Strings("", p)
 	if p == (UpdateRegisteredUserParams{}) {
 		c.Add("UpdateRegisteredUserParams", "has nothing to update: set at least one field", "")
 	}

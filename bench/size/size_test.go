@@ -29,15 +29,21 @@ const (
 const module = "github.com/mergelink/mergelink"
 
 // needed are the module's packages a link token call may pull in: the
-// root package imports agenthandler, which shares the client's settings.
+// root package imports agenthandler, which shares the client's settings,
+// and delivery and internal/webhookcore, on which its WebhookHandler is
+// built (the linker drops their code when the program uses no handler).
 var needed = []string{
 	module,
 	module + "/agenthandler",
 	module + "/bench/size/sdk",
+	module + "/delivery",
 	module + "/internal/core",
+	module + "/internal/paging", // the root package's and agenthandler's list iterators
+	module + "/internal/webhookcore",
 	module + "/internal/secret",
 	module + "/internal/transport",
 	module + "/internal/validate",
+	module + "/internal/webhookmac", // the root package verifies webhooks with it
 }
 
 // banned are packages a user's program must never link through the SDK.

@@ -66,6 +66,11 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return cli.Report(stderr, "agentlink", err, nil)
 	}
 	user := agenthandler.RegisteredUserParams{OriginUserID: *userID, OriginUserName: *userName}
+	if port == "0" {
+		// The system picks the port when listening; a callback URL needs a
+		// real one (1 to 65535), so check the rest with a stand-in.
+		port = "1"
+	}
 	lp := agenthandler.LinkTokenParams{Connector: *connector, CallbackURL: callbackURL(port, *userID)}
 	if err := errors.Join(user.Validate(), lp.Validate()); err != nil {
 		return cli.Report(stderr, "agentlink", err, flagOf)

@@ -82,6 +82,40 @@ func FuzzOrigin(f *testing.F) {
 		case u.Scheme == "javascript" || u.Scheme == "data" || u.Scheme == "file":
 			t.Fatalf("Origin(%q) = %q: a scheme that cannot be a callback", raw, got)
 		}
+		if p := u.Port(); p != "" {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != p {
+				t.Fatalf("Origin(%q) = %q: port %q is not 1 to 65535 without leading zeros", raw, got, p)
+			}
+			if u.Scheme == "https" && n == 443 || u.Scheme == "http" && n == 80 {
+				t.Fatalf("Origin(%q) = %q keeps the default port", raw, got)
+			}
+		}
+	})
+}
+
+// FuzzQueryKeys checks that QueryKeys finds every parameter that Go's
+// url.ParseQuery finds in the query of a URL, so that a rule about a
+// parameter (no state, no status of the callback URL's own) is never
+// weaker than a server's reading, and that it never fails. Seeds are in
+// testdata/fuzz/FuzzQueryKeys.
+func FuzzQueryKeys(f *testing.F) {
+	f.Add("https://myapp.com/cb?state=1&st%61tus=2#x")
+	f.Add("myapp:///done?a=%zz;status=1")
+	f.Fuzz(func(t *testing.T, raw string) {
+		keys := QueryKeys(raw)
+		head, _, _ := strings.Cut(raw, "#")
+		_, query, _ := strings.Cut(head, "?")
+		parsed, _ := url.ParseQuery(query) // what parses, even when some does not
+		for k := range parsed {
+			found := false
+			for _, got := range keys {
+				found = found || got == k
+			}
+			if !found {
+				t.Fatalf("QueryKeys(%q) = %q misses %q", raw, keys, k)
+			}
+		}
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -52,7 +53,9 @@ func BaseURL(raw string) (string, error) {
 // (and a port other than the scheme's default), lower-cased. The scheme is
 // https, a custom one such as myapp (origin "myapp://"), or http on a
 // loopback host only. The origin is its own origin: a host that would not
-// survive being written back (an IPv6 zone, say) is refused.
+// survive being written back (an IPv6 zone, say) is refused, and so is a
+// URL that holds a space, a control or an invisible character anywhere
+// (an error matching ErrNotPlain).
 func Origin(raw string) (string, error) {
 	o, err := origin(raw)
 	if err != nil {
@@ -65,7 +68,12 @@ func Origin(raw string) (string, error) {
 }
 
 func origin(raw string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	// The URL is checked as it is written, as it will be sent: a space
+	// trimmed here would still reach Merge.
+	if err := plainURL(raw); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" {
 		return "", errors.New("must be an absolute URL with a scheme, such as https://myapp.com or myapp://")
 	}
@@ -83,14 +91,23 @@ func origin(raw string) (string, error) {
 		if scheme == "http" && !IsLoopback(host) {
 			return "", errors.New("must use https or a custom scheme: plain http is allowed only on localhost and loopback addresses")
 		}
-		if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
-			port = ""
-		}
 	case "javascript", "data", "file", "vbscript", "blob", "ftp", "ws", "wss":
 		return "", fmt.Errorf("scheme %q cannot be a callback", scheme)
 	}
 	if u.User != nil {
 		return "", errors.New("must not carry user info")
+	}
+	if port != "" {
+		// A port is 1 to 65535; leading zeros do not make another port,
+		// as browsers read them: https://host:0443 is https://host.
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || n == 0 {
+			return "", fmt.Errorf("must have a port from 1 to 65535, not %q", port)
+		}
+		port = strconv.FormatUint(n, 10)
+		if (scheme == "https" && n == 443) || (scheme == "http" && n == 80) {
+			port = ""
+		}
 	}
 	if strings.Contains(host, ":") {
 		// Only an IPv6 address has colons in its host; Go before 1.26

@@ -122,7 +122,6 @@ func TestOrigin(t *testing.T) {
 		"http://localhost:3000/cb":             "http://localhost:3000",
 		"http://127.0.0.1/cb":                  "http://127.0.0.1",
 		"http://[::1]:8080/x":                  "http://[::1]:8080",
-		"  https://myapp.com/with-space  ":     "https://myapp.com",
 		"https://myapp.com:443":                "https://myapp.com",
 		"http://localhost:80/":                 "http://localhost",
 		"https://sub.myapp.com/a/b/c?state=no": "https://sub.myapp.com",
@@ -133,7 +132,8 @@ func TestOrigin(t *testing.T) {
 		assert.Equal(t, want, got, in)
 	}
 	for _, in := range []string{"", "/cb", "myapp.com", "http://myapp.com/cb", "https:///cb", "javascript:alert(1)", "javascript://x", "data://x", "mailto:a@b.c", "https://u:p@myapp.com",
-		"a://::", "https://[fe80::1%25en0]/cb"} { // hosts that do not survive being written back
+		"a://::", "https://[fe80::1%25en0]/cb", // hosts that do not survive being written back
+		"  https://myapp.com/with-space  ", "https://myapp.com/\n", "\u200bhttps://myapp.com"} { // not the URL a reader sees
 		_, err := Origin(in)
 		assert.Error(t, err, in)
 	}
