@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,6 +27,12 @@ import (
 // goal is at most 1.15x the time and 20 more allocations per call.
 //
 //	go test -run '^$' -bench CreateLinkToken -benchmem -count 6 .
+//
+// BenchmarkCreateLinkTokenDefaultClient compares the same call made with
+// the SDK's default http.Client (no WithHTTPClient) with the bare program
+// using &http.Client{Timeout: 60 * time.Second}, the same settings: a
+// client with a Timeout keeps net/http's fast cancellation path only when
+// its transport is one net/http knows, which the SDK's wrapper is not.
 
 // benchLinkTokenAnswer is the server's answer to every link token request.
 const benchLinkTokenAnswer = `{"link_token":"lt-9fXbench","integration_name":"Lever","magic_link_url":""}`
@@ -202,6 +209,42 @@ func BenchmarkCreateLinkToken(b *testing.B) {
 	srv := benchServer(b, nil)
 	c, bc := benchClients(b, srv)
 	ctx := context.Background()
+
+	b.Run("impl=sdk", func(b *testing.B) {
+		p := benchParams()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if _, err := c.CreateLinkToken(ctx, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=baseline", func(b *testing.B) {
+		p := bareRequest()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if _, err := bc.createLinkToken(ctx, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkCreateLinkTokenDefaultClient(b *testing.B) {
+	srv := benchServer(b, nil)
+	ctx := context.Background()
+	// Both use http.DefaultTransport, whose connections to srv end when it
+	// closes.
+	c, err := mergelink.NewClient(testAPIKey, mergelink.WithBaseURL(srv.URL+"/api"))
+	require.NoError(b, err)
+	bc := &bare{
+		hc:        &http.Client{Timeout: 60 * time.Second},
+		url:       srv.URL + "/api/hris/v1/link-token",
+		apiKey:    testAPIKey,
+		userAgent: "mergelink-go/" + mergelink.Version + " " + runtime.Version(),
+	}
 
 	b.Run("impl=sdk", func(b *testing.B) {
 		p := benchParams()

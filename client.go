@@ -48,6 +48,7 @@ type options struct {
 	maxRetries   int
 	waitMin      time.Duration
 	waitMax      time.Duration
+	maxAfter     time.Duration
 	logger       *slog.Logger
 	userAgent    string
 	origins      []string
@@ -86,13 +87,54 @@ func WithAgentHandlerBaseURL(u string) Option {
 func checkBaseURL(c *validate.Checker, field, raw string) string {
 	u, err := validate.BaseURL(raw)
 	if err != nil {
-		c.Add(field, err.Error(), validate.QuoteURL(raw))
+		c.Add(field, err.Error(), quoteURL(raw))
 	}
 	return u
 }
 
+// quoteURL quotes a refused URL for its ValidationError with what may be a
+// secret masked as "***": its user info (see validate.QuoteURL), the value
+// of each query parameter (?api_key=***), a parameter without a value, and
+// its fragment.
+func quoteURL(raw string) string {
+	i := strings.IndexAny(raw, "?#")
+	if i < 0 {
+		return validate.QuoteURL(raw)
+	}
+	var b strings.Builder
+	b.WriteString(raw[:i])
+	rest := raw[i:]
+	if query, ok := strings.CutPrefix(rest, "?"); ok {
+		query, _, hasFragment := strings.Cut(query, "#")
+		b.WriteByte('?')
+		for j, param := range strings.Split(query, "&") {
+			if j > 0 {
+				b.WriteByte('&')
+			}
+			if name, _, ok := strings.Cut(param, "="); ok {
+				b.WriteString(name)
+				b.WriteString("=***")
+			} else if param != "" {
+				b.WriteString("***")
+			}
+		}
+		rest = ""
+		if hasFragment {
+			rest = "#"
+		}
+	}
+	if rest != "" {
+		b.WriteString("#***")
+	}
+	return validate.QuoteURL(b.String())
+}
+
 // WithHTTPClient sets the *http.Client requests go through, for timeouts,
-// proxies or tracing. The default has a 60-second timeout.
+// proxies or tracing. The default has a 60-second timeout. The client
+// sends through a copy of hc and leaves hc unchanged: the copy never
+// follows a redirect (a 3xx is an *APIError), never closes hc's idle
+// connections, and applies hc's Timeout to each attempt, reading the body
+// included.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) {
 		if hc == nil {
@@ -116,7 +158,10 @@ func WithMaxRetries(n int) Option {
 }
 
 // WithRetryWait sets the first backoff wait and the longest one (defaults
-// 500ms and 8s). Tests against mergetest use small waits.
+// 500ms and 8s). Tests against mergetest use small waits. A Retry-After
+// sent by the server replaces the backoff, up to WithMaxRetryAfter's cap
+// (default 1 minute). NewClient fails when min is not positive or max is
+// below min.
 func WithRetryWait(min, max time.Duration) Option {
 	return func(o *options) {
 		if min <= 0 || max < min {
@@ -124,6 +169,21 @@ func WithRetryWait(min, max time.Duration) Option {
 			return
 		}
 		o.waitMin, o.waitMax = min, max
+	}
+}
+
+// WithMaxRetryAfter caps the wait that a server's Retry-After (seconds or
+// a date) may ask for before a retry; the default is 1 minute. A call
+// made for a waiting user may want less, and a context deadline ends any
+// wait: a wait that would pass it is not started. NewClient fails unless
+// 0 < d <= 1h.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(o *options) {
+		if d <= 0 || d > time.Hour {
+			o.check.Add("WithMaxRetryAfter", "must be more than 0 and at most 1h", d.String())
+			return
+		}
+		o.maxAfter = d
 	}
 }
 
@@ -153,7 +213,7 @@ func WithAllowedCallbackOrigins(origins ...string) Option {
 		for _, raw := range origins {
 			origin, err := validate.Origin(raw)
 			if err != nil {
-				o.check.Add("WithAllowedCallbackOrigins", err.Error(), validate.QuoteURL(raw))
+				o.check.Add("WithAllowedCallbackOrigins", err.Error(), quoteURL(raw))
 				continue
 			}
 			o.origins = append(o.origins, origin)
@@ -186,13 +246,14 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	}
 	s := core.Settings{
 		Transport: transport.New(transport.Options{
-			APIKey:       apiKey,
-			HTTPClient:   o.httpClient,
-			MaxRetries:   o.maxRetries,
-			RetryWaitMin: o.waitMin,
-			RetryWaitMax: o.waitMax,
-			Logger:       o.logger,
-			UserAgent:    o.userAgent,
+			APIKey:        apiKey,
+			HTTPClient:    o.httpClient,
+			MaxRetries:    o.maxRetries,
+			RetryWaitMin:  o.waitMin,
+			RetryWaitMax:  o.waitMax,
+			MaxRetryAfter: o.maxAfter,
+			Logger:        o.logger,
+			UserAgent:     o.userAgent,
 		}),
 		UnifiedBase:    o.region.BaseURL(),
 		AllowedOrigins: o.origins,

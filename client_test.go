@@ -44,6 +44,9 @@ func TestNewClientOptionErrors(t *testing.T) {
 		{"nil http client", testAPIKey, []mergelink.Option{mergelink.WithHTTPClient(nil)}, "WithHTTPClient", "nil"},
 		{"negative retries", testAPIKey, []mergelink.Option{mergelink.WithMaxRetries(-1)}, "WithMaxRetries", "between 0 and 20"},
 		{"retry wait", testAPIKey, []mergelink.Option{mergelink.WithRetryWait(time.Second, time.Millisecond)}, "WithRetryWait", "max at least min"},
+		{"zero Retry-After cap", testAPIKey, []mergelink.Option{mergelink.WithMaxRetryAfter(0)}, "WithMaxRetryAfter", "more than 0 and at most 1h"},
+		{"negative Retry-After cap", testAPIKey, []mergelink.Option{mergelink.WithMaxRetryAfter(-time.Second)}, "WithMaxRetryAfter", "more than 0 and at most 1h"},
+		{"Retry-After cap over an hour", testAPIKey, []mergelink.Option{mergelink.WithMaxRetryAfter(time.Hour + time.Nanosecond)}, "WithMaxRetryAfter", "more than 0 and at most 1h"},
 		{"user agent", testAPIKey, []mergelink.Option{mergelink.WithUserAgent("a\r\nX-Evil: 1")}, "WithUserAgent", "no control characters"},
 		{"callback origin", testAPIKey, []mergelink.Option{mergelink.WithAllowedCallbackOrigins("https://ok.example", "http://myapp.com")}, "WithAllowedCallbackOrigins", "https or a custom scheme"},
 	}
@@ -88,6 +91,30 @@ func TestBaseURLUserInfoNotShown(t *testing.T) {
 			require.Error(t, err, raw)
 			assert.NotContains(t, err.Error(), "hunt", raw)
 			assert.Contains(t, err.Error(), "***@", raw)
+		}
+	}
+}
+
+// A refused URL shows with its query values and fragment masked, like its
+// user info, since a key may ride in them.
+func TestBaseURLQueryNotShown(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ raw, shown string }{
+		{"https://api.merge.dev/api?api_key=hunter2", `"https://api.merge.dev/api?api_key=***"`},
+		{"https://api.merge.dev/api?a=1&token=hunter2&hunter2", `"https://api.merge.dev/api?a=***&token=***&***"`},
+		{"https://api.merge.dev/api?x=hunter2#hunter2", `"https://api.merge.dev/api?x=***#***"`},
+		{"https://api.merge.dev/api#access_token=hunter2", `"https://api.merge.dev/api#***"`},
+		{"https://api.merge.dev/api?email=me@hunter2.example", `"https://api.merge.dev/api?email=***"`},
+		{"https://admin:hunter2@api.merge.dev/api?key=hunter2", `"https://***@api.merge.dev/api?key=***"`},
+		{"http://api.merge.dev/api?key=hunter2", `"http://api.merge.dev/api?key=***"`},
+	} {
+		for _, opt := range []mergelink.Option{mergelink.WithBaseURL(tc.raw), mergelink.WithAgentHandlerBaseURL(tc.raw)} {
+			_, err := mergelink.NewClient(testAPIKey, opt)
+			var ve *mergelink.ValidationError
+			require.ErrorAs(t, err, &ve, tc.raw)
+			require.Len(t, ve.Problems, 1)
+			assert.Equal(t, tc.shown, ve.Problems[0].Value, tc.raw)
+			assert.NotContains(t, err.Error(), "hunter2", tc.raw)
 		}
 	}
 }

@@ -1,45 +1,50 @@
 package mergelink
 
-import (
-	"github.com/mergelink/mergelink/internal/transport"
-	"github.com/mergelink/mergelink/internal/validate"
-)
+import "github.com/mergelink/mergelink/mergeerr"
+
+// The error types are defined in package mergeerr, whose documentation
+// lists their fields and methods; package agenthandler exports the same
+// aliases, so errors.As and errors.Is work whichever package a call is in.
 
 // APIError is the error for a non-2xx answer, returned after the last retry:
 // the status, what Merge said (errors list, detail or code), the request id,
-// Retry-After and the raw body, bounded. Use errors.As to get it and
+// Retry-After and the raw body, bounded. A redirect is one too, with
+// Location set: the client never follows one. Use errors.As to get it and
 // errors.Is with ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited
-// or ErrServer to test its kind.
-type APIError = transport.APIError
+// or ErrServer to test its kind. Its fields are documented in
+// [mergeerr.APIError].
+type APIError = mergeerr.APIError
 
 // ErrorDetail is one entry of a Merge error body's "errors" list:
-// problem_type, title, detail and source.pointer.
-type ErrorDetail = transport.ErrorDetail
+// problem_type, title, detail and source.pointer; see
+// [mergeerr.ErrorDetail].
+type ErrorDetail = mergeerr.ErrorDetail
 
 // DecodeError is the error for a 2xx answer whose body is not the JSON
-// expected, or is larger than the 8 MiB limit.
-type DecodeError = transport.DecodeError
+// expected, or is larger than the 8 MiB limit; see [mergeerr.DecodeError].
+type DecodeError = mergeerr.DecodeError
 
 // ValidationError lists every problem of a params value or of NewClient's
 // options: field, rule and, where it is not secret, value. A call that
-// returns it has sent nothing.
-type ValidationError = validate.ValidationError
+// returns it has sent nothing. See [mergeerr.ValidationError].
+type ValidationError = mergeerr.ValidationError
 
-// ValidationProblem is one problem of a ValidationError.
-type ValidationProblem = validate.Problem
+// ValidationProblem is one problem of a ValidationError; see
+// [mergeerr.ValidationProblem].
+type ValidationProblem = mergeerr.ValidationProblem
 
 // Sentinel errors that an *APIError matches with errors.Is.
 var (
 	// ErrUnauthorized matches a 401: the API key is wrong or revoked.
-	ErrUnauthorized = transport.ErrUnauthorized
+	ErrUnauthorized = mergeerr.ErrUnauthorized
 	// ErrForbidden matches a 403.
-	ErrForbidden = transport.ErrForbidden
+	ErrForbidden = mergeerr.ErrForbidden
 	// ErrNotFound matches a 404; Merge also answers 404 to a test key used
 	// against production and the reverse.
-	ErrNotFound = transport.ErrNotFound
+	ErrNotFound = mergeerr.ErrNotFound
 	// ErrRateLimited matches a 429 that outlasted the retries; see
 	// APIError.RetryAfter.
-	ErrRateLimited = transport.ErrRateLimited
-	// ErrServer matches a 5xx that outlasted the retries.
-	ErrServer = transport.ErrServer
+	ErrRateLimited = mergeerr.ErrRateLimited
+	// ErrServer matches a 5xx (500 to 599) that outlasted the retries.
+	ErrServer = mergeerr.ErrServer
 )

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/agenthandler"
 )
 
 // The fault suite drives the SDK's calls against loopback servers that
@@ -40,10 +42,17 @@ type faultFixture struct {
 	dials atomic.Int32 // connections the client opened
 }
 
-// newFault returns a fixture whose server answers every Unified API
-// request with answer (n counts requests from 1), and registers the
-// goroutine check of the case.
+// newFault returns a fixture whose server answers every request, Unified
+// API and Agent Handler, with answer (n counts requests from 1), and
+// registers the goroutine check of the case.
 func newFault(t *testing.T, answer func(n int, w http.ResponseWriter, r *http.Request), opts ...mergelink.Option) *faultFixture {
+	t.Helper()
+	return newFaultTimeout(t, answer, 0, opts...)
+}
+
+// newFaultTimeout is newFault with an http.Client whose Timeout is timeout
+// (none when zero).
+func newFaultTimeout(t *testing.T, answer func(n int, w http.ResponseWriter, r *http.Request), timeout time.Duration, opts ...mergelink.Option) *faultFixture {
 	t.Helper()
 	checkGoroutines(t)
 	f := &faultFixture{}
@@ -53,12 +62,14 @@ func newFault(t *testing.T, answer func(n int, w http.ResponseWriter, r *http.Re
 		f.dials.Add(1)
 		return d.DialContext(ctx, network, addr)
 	}
-	hc := &http.Client{Transport: tr}
+	hc := &http.Client{Transport: tr, Timeout: timeout}
 	f.c, f.mux = setup(t, append([]mergelink.Option{mergelink.WithHTTPClient(hc)}, opts...)...)
 	t.Cleanup(hc.CloseIdleConnections) // runs before setup's server closes
-	f.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	serve := func(w http.ResponseWriter, r *http.Request) {
 		answer(int(f.hits.Add(1)), w, r)
-	})
+	}
+	f.mux.HandleFunc("/api/", serve)
+	f.mux.HandleFunc("/ah/", serve)
 	return f
 }
 
@@ -80,6 +91,43 @@ func exchangeAccountToken(ctx context.Context, c *mergelink.Client) (string, err
 		return "", err
 	}
 	return at.ID, nil
+}
+
+// agentLinkToken is an Agent Handler POST, which carries no
+// Idempotency-Key; it returns the link token.
+func agentLinkToken(ctx context.Context, c *mergelink.Client) (string, error) {
+	lt, err := c.AgentHandler().CreateLinkToken(ctx, leakUserID, agenthandler.LinkTokenParams{Connector: "linear"})
+	if err != nil {
+		return "", err
+	}
+	return lt.LinkToken, nil
+}
+
+// cutBody is the head of an answer whose connection closes mid-body.
+const cutBody = "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n{\"link_tok"
+
+// keys records the Idempotency-Key of each request a case's server sees.
+type keys struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (k *keys) add(r *http.Request) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.seen = append(k.seen, r.Header.Get("Idempotency-Key"))
+}
+
+// same asserts that n requests came, each with the same key.
+func (k *keys) same(t *testing.T, n int) {
+	t.Helper()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	require.Len(t, k.seen, n)
+	assert.Regexp(t, uuidV4, k.seen[0])
+	for _, key := range k.seen {
+		assert.Equal(t, k.seen[0], key, "one Idempotency-Key for every attempt of a call")
+	}
 }
 
 // reply answers with status and body as JSON.
@@ -188,6 +236,7 @@ func TestFaults(t *testing.T) {
 		atMost   time.Duration                                            // and its longest
 		check    func(t *testing.T, got string, err error)
 	}
+	var midBodyKeys keys
 	cases := []faultCase{
 		{
 			name: "429 with Retry-After in seconds, then success",
@@ -244,6 +293,57 @@ func TestFaults(t *testing.T) {
 				assert.NotErrorIs(t, err, context.DeadlineExceeded, "the last answer, not the deadline")
 				assert.Equal(t, 30*time.Second, e.RetryAfter)
 				assert.Equal(t, 1, e.Attempts)
+			},
+		},
+		{
+			// A number too large for an int64 is a very long wait, not
+			// none: capped at a day in RetryAfter, and at the client's cap
+			// (a minute) for the wait, which the deadline does not allow.
+			name: "Retry-After of 20 digits is a long wait, not none",
+			answer: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", "99999999999999999999")
+				reply(w, http.StatusServiceUnavailable, `{"detail":"down"}`)
+			},
+			timeout:  5 * time.Second,
+			attempts: 1, atMost: quick,
+			check: func(t *testing.T, _ string, err error) {
+				e := apiError(t, err)
+				assert.Equal(t, 24*time.Hour, e.RetryAfter)
+				assert.Equal(t, 1, e.Attempts)
+			},
+		},
+		{
+			name: "Retry-After as a date years ahead is capped like seconds",
+			answer: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT")
+				reply(w, http.StatusTooManyRequests, `{"detail":"slow down"}`)
+			},
+			timeout:  5 * time.Second,
+			attempts: 1, atMost: quick,
+			check: func(t *testing.T, _ string, err error) {
+				e := apiError(t, err)
+				assert.Equal(t, 24*time.Hour, e.RetryAfter)
+				assert.Equal(t, 1, e.Attempts)
+			},
+		},
+		{
+			name: "WithMaxRetryAfter caps the wait a server asks for",
+			answer: func(n int, w http.ResponseWriter, r *http.Request) {
+				if n <= 2 {
+					w.Header().Set("Retry-After", []string{"30", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)}[n-1])
+					reply(w, http.StatusTooManyRequests, `{"detail":"slow down"}`)
+					return
+				}
+				linkTokenOK(w, r)
+			},
+			opts:     []mergelink.Option{mergelink.WithMaxRetryAfter(20 * time.Millisecond)},
+			timeout:  10 * time.Second, // shorter than either Retry-After: only the cap lets the call retry
+			attempts: 3,
+			atLeast:  40 * time.Millisecond,
+			atMost:   quick,
+			check: func(t *testing.T, got string, err error) {
+				require.NoError(t, err)
+				assert.Equal(t, "lt-ok", got)
 			},
 		},
 		{
@@ -315,6 +415,7 @@ func TestFaults(t *testing.T) {
 	}{
 		{501, mergelink.ErrServer}, {400, nil}, {401, mergelink.ErrUnauthorized}, {403, mergelink.ErrForbidden},
 		{404, mergelink.ErrNotFound}, {409, nil}, {422, nil},
+		{600, nil}, {799, nil}, {999, nil}, // not 5xx, so not ErrServer
 	} {
 		cases = append(cases, faultCase{
 			name: fmt.Sprintf("%d is not retried", tc.status),
@@ -378,17 +479,67 @@ func TestFaults(t *testing.T) {
 			},
 		},
 		{
-			// The status and headers arrived, so the request was answered:
-			// the cut body is an error of its own, not retried.
-			name: "connection closed mid-body",
-			answer: func(_ int, w http.ResponseWriter, _ *http.Request) {
-				hijack(t, w, "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n{\"link_tok")
+			// A POST with an Idempotency-Key cannot create twice, so a
+			// body cut short is retried, with the same key.
+			name: "connection closed mid-body on a Unified POST, every time",
+			answer: func(_ int, w http.ResponseWriter, r *http.Request) {
+				midBodyKeys.add(r)
+				hijack(t, w, cutBody)
 			},
-			attempts: 1, atMost: quick,
+			opts:     []mergelink.Option{mergelink.WithMaxRetries(2)},
+			attempts: 3, atMost: quick,
 			check: func(t *testing.T, _ string, err error) {
 				notAnAnswer(t, err)
 				assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 				assert.Contains(t, err.Error(), "POST /hris/v1/link-token: reading the 201 response")
+				midBodyKeys.same(t, 3)
+			},
+		},
+		{
+			name: "connection closed mid-body on a Unified POST, then success",
+			answer: func(n int, w http.ResponseWriter, r *http.Request) {
+				if n == 1 {
+					hijack(t, w, cutBody)
+					return
+				}
+				linkTokenOK(w, r)
+			},
+			attempts: 2, atMost: quick,
+			check: func(t *testing.T, got string, err error) {
+				require.NoError(t, err)
+				assert.Equal(t, "lt-ok", got)
+			},
+		},
+		{
+			name: "connection closed mid-body on a GET, then success",
+			answer: func(n int, w http.ResponseWriter, r *http.Request) {
+				if n <= 2 {
+					hijack(t, w, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 900\r\n\r\n{\"account_tok")
+					return
+				}
+				linkTokenOK(w, r)
+			},
+			call:     exchangeAccountToken,
+			attempts: 3, atMost: quick,
+			check: func(t *testing.T, got string, err error) {
+				require.NoError(t, err)
+				assert.Equal(t, "0496d4c2-42e6-4072-80b3-7b69bfdc76fd", got)
+			},
+		},
+		{
+			// An Agent Handler POST has no Idempotency-Key: its status and
+			// headers arrived, so it was answered, and sending it again
+			// could act twice. The cut body is an error of its own.
+			name: "connection closed mid-body on an Agent Handler POST",
+			answer: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				hijack(t, w, cutBody)
+			},
+			call:     agentLinkToken,
+			attempts: 1, atMost: quick,
+			check: func(t *testing.T, _ string, err error) {
+				notAnAnswer(t, err)
+				assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+				assert.Contains(t, err.Error(), "reading the 201 response")
 			},
 		},
 		{
@@ -475,7 +626,7 @@ func TestFaults(t *testing.T) {
 		{
 			name:     "20 MiB success body is cut at the 8 MiB bound",
 			answer:   bigBody(http.StatusCreated),
-			attempts: 1, atMost: 5 * time.Second,
+			attempts: 1, atMost: 10 * time.Second, // 2s alone under -race; room for a loaded machine
 			check: func(t *testing.T, _ string, err error) {
 				e := decodeError(t, err)
 				assert.True(t, e.Truncated)
@@ -488,7 +639,7 @@ func TestFaults(t *testing.T) {
 		{
 			name:     "20 MiB error body is cut at the 1 MiB bound",
 			answer:   bigBody(http.StatusBadRequest),
-			attempts: 1, atMost: 5 * time.Second,
+			attempts: 1, atMost: 10 * time.Second, // 2s alone under -race; room for a loaded machine
 			check: func(t *testing.T, _ string, err error) {
 				e := apiError(t, err)
 				assert.True(t, e.Truncated)
@@ -599,6 +750,59 @@ func TestFaultServerNeverAnswers(t *testing.T) {
 			assert.Equal(t, 1, int(f.hits.Load()), "requests the server saw")
 			assert.GreaterOrEqual(t, elapsed, deadline)
 			assert.Less(t, elapsed, deadline+slack, "the deadline was not kept")
+		})
+	}
+}
+
+// The Timeout of the caller's http.Client bounds each attempt, reading the
+// body included, and an attempt that outlasts it is retried when sending
+// again cannot act twice.
+func TestFaultClientTimeout(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	// The handlers read the request body first: the server notices that a
+	// client hung up only once it has.
+	silent := func(_ int, _ http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	}
+	silentBody := func(_ int, w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"account_tok`)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // the client hangs up when its timeout passes
+	}
+	for _, tc := range []struct {
+		name     string
+		answer   func(int, http.ResponseWriter, *http.Request)
+		call     func(context.Context, *mergelink.Client) (string, error)
+		attempts int
+		says     string
+	}{
+		{"no headers, GET", silent, exchangeAccountToken, 2, "GET /hris/v1/account-token/{public_token}: "},
+		{"no headers, Unified POST", silent, createLinkToken, 2, "POST /hris/v1/link-token: "},
+		{"headers, then a silent body, GET", silentBody, exchangeAccountToken, 2, "reading the 200 response"},
+		{"headers, then a silent body, Unified POST", silentBody, createLinkToken, 2, "reading the 200 response"},
+		{"headers, then a silent body, Agent Handler POST", silentBody, agentLinkToken, 1, "reading the 200 response"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFaultTimeout(t, tc.answer, timeout, mergelink.WithMaxRetries(1))
+			start := time.Now()
+			_, err := tc.call(context.Background(), f.c)
+			elapsed := time.Since(start)
+
+			notAnAnswer(t, err)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			var ne net.Error
+			if assert.ErrorAs(t, err, &ne) {
+				assert.True(t, ne.Timeout())
+			}
+			assert.Contains(t, err.Error(), tc.says)
+			assert.Contains(t, err.Error(), "Timeout of 300ms passed")
+			assert.NotContains(t, err.Error(), publicToken)
+			assert.Equal(t, tc.attempts, int(f.hits.Load()), "requests the server saw")
+			assert.GreaterOrEqual(t, elapsed, time.Duration(tc.attempts)*timeout)
+			assert.Less(t, elapsed, time.Duration(tc.attempts)*timeout+quick)
 		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -267,6 +268,11 @@ func everyCall(c *mergelink.Client) []apiCall {
 			return readAll(c.ListLinkedAccounts(ctx, mergelink.LinkedAccountsParams{}))
 		}},
 		{"CreateAgentLinkToken", func(ctx context.Context) (any, error) { return c.CreateAgentLinkToken(ctx, leakUserID, agentLT) }},
+		{"ListConnectors", func(ctx context.Context) (any, error) {
+			return readAll(ah.ListConnectors(ctx, agenthandler.ListConnectorsParams{}))
+		}},
+		{"GetConnector", func(ctx context.Context) (any, error) { return ah.GetConnector(ctx, "linear") }},
+		{"DeleteCredential", func(ctx context.Context) (any, error) { return nil, ah.DeleteCredential(ctx, leakUserID, "linear") }},
 		{"CreateRegisteredUser", func(ctx context.Context) (any, error) {
 			u, _, err := ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{OriginUserID: "user-1", OriginUserName: "Jane"})
 			return u, err
@@ -323,6 +329,18 @@ func TestSecretsNeverShow(t *testing.T) {
 				lc.err("NewClient with the key in a URL's user info", err)
 			}
 		}
+		for _, raw := range []string{
+			"https://api.merge.dev/api?api_key=" + testAPIKey,
+			"https://api.merge.dev/api?" + testAPIKey,
+			"https://api.merge.dev/api?a=b&key=" + testAPIKey + "#x",
+			"https://api.merge.dev/api#" + testAPIKey,
+			"http://evil.example/api?key=" + testAPIKey,
+		} {
+			for _, opt := range []mergelink.Option{mergelink.WithBaseURL(raw), mergelink.WithAgentHandlerBaseURL(raw)} {
+				_, err := mergelink.NewClient(testAPIKey, opt)
+				lc.err("NewClient with the key in a base URL's query or fragment", err)
+			}
+		}
 		_, err = mergelink.NewClient(testAPIKey,
 			mergelink.WithRegion("mars"), mergelink.WithHTTPClient(nil), mergelink.WithMaxRetries(-1),
 			mergelink.WithRetryWait(0, 0), mergelink.WithUserAgent("a\nb"), mergelink.WithLogger(lc.logger))
@@ -353,6 +371,13 @@ func TestSecretsNeverShow(t *testing.T) {
 		invalid("ListLinkedAccounts", err)
 		_, err = c.CreateAgentLinkToken(ctx, "not-a-uuid", agenthandler.LinkTokenParams{State: leakState})
 		invalid("CreateAgentLinkToken", err)
+		_, err = readAll(ah.ListConnectors(ctx, agenthandler.ListConnectorsParams{PageSize: -1}))
+		invalid("ListConnectors", err)
+		_, err = ah.GetConnector(ctx, "Not A Slug")
+		invalid("GetConnector", err)
+		invalid("DeleteCredential", ah.DeleteCredential(ctx, "x", "Not A Slug"))
+		_, err = ah.MCPURL("x", "y")
+		invalid("MCPURL", err)
 		_, _, err = ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{UserType: "robot"})
 		invalid("CreateRegisteredUser", err)
 		_, err = ah.GetRegisteredUser(ctx, "x")
@@ -402,6 +427,30 @@ func TestSecretsNeverShow(t *testing.T) {
 		text, json := lc.logs()
 		assert.Contains(t, text, "mergelink: retrying", "retries are logged")
 		assert.Contains(t, json, `"path":"/hris/v1/account-token/{public_token}"`)
+	})
+
+	t.Run("redirects", func(t *testing.T) {
+		c, mux := setup(t, mergelink.WithLogger(lc.logger))
+		locations := []string{
+			"https://user:" + testAPIKey + "@evil.example/x?token=" + leakAccountToken + "#" + leakState,
+			"http://user:" + testAPIKey + "@[bad/x?" + leakAccountToken, // does not parse
+			"/elsewhere?key=" + testAPIKey,
+		}
+		var n atomic.Int32
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", locations[int(n.Add(1))%len(locations)])
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		})
+		for range locations {
+			for _, call := range everyCall(c) {
+				_, err := call.do(ctx)
+				var apiErr *mergelink.APIError
+				if assert.ErrorAs(t, err, &apiErr, call.name) {
+					assert.Equal(t, http.StatusTemporaryRedirect, apiErr.StatusCode, call.name)
+				}
+				lc.err(call.name+" redirected", err)
+			}
+		}
 	})
 
 	t.Run("transport errors", func(t *testing.T) {

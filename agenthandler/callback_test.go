@@ -320,30 +320,6 @@ func TestCallbackOriginNotAllowedNamesBoth(t *testing.T) {
 	assert.Zero(t, f.requests())
 }
 
-// A callback URL or origin with user info is refused without showing the
-// password, however the URL is written.
-func TestCallbackURLErrorsHideUserInfo(t *testing.T) {
-	t.Parallel()
-	f := setup(t, mergelink.WithAllowedCallbackOrigins("https://myapp.com"))
-	for _, raw := range []string{
-		"https://user:hunter2@myapp.com/cb",
-		"http://user:hunter2@evil.example/cb",
-		"https:/user:hunter2@myapp.com/cb",
-		"javascript://user:hunter2@x",
-	} {
-		_, err := agenthandler.OriginOf(raw)
-		errs := []error{err}
-		_, err = f.ah.CreateLinkToken(context.Background(), userID, agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: raw, State: "s"})
-		errs = append(errs, err)
-		for _, err := range errs {
-			require.Error(t, err, raw)
-			assert.NotContains(t, err.Error(), "hunter2", raw)
-			assert.Contains(t, err.Error(), "***@", raw)
-		}
-	}
-	assert.Zero(t, f.requests())
-}
-
 // A callback read from a raw query with several status parameters, as a
 // callback URL with a status of its own would bring, is refused whatever
 // their order, as several states are.
@@ -413,4 +389,28 @@ func TestCallbackURLWithInvisibleRunes(t *testing.T) {
 			assert.Empty(t, got)
 		}
 	}
+}
+
+// A callback URL or origin with user info is refused without showing the
+// password, however the URL is written.
+func TestCallbackURLErrorsHideUserInfo(t *testing.T) {
+	t.Parallel()
+	f := setup(t, mergelink.WithAllowedCallbackOrigins("https://myapp.com"))
+	for _, raw := range []string{
+		"https://user:hunter2@myapp.com/cb",
+		"http://user:hunter2@evil.example/cb",
+		"https:/user:hunter2@myapp.com/cb",
+		"javascript://user:hunter2@x",
+	} {
+		_, err := agenthandler.OriginOf(raw)
+		errs := []error{err}
+		_, err = f.ah.CreateLinkToken(context.Background(), userID, agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: raw, State: "s"})
+		errs = append(errs, err)
+		for _, err := range errs {
+			require.Error(t, err, raw)
+			assert.NotContains(t, err.Error(), "hunter2", raw)
+			assert.Contains(t, err.Error(), "***@", raw)
+		}
+	}
+	assert.Zero(t, f.requests())
 }

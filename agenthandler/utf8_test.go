@@ -48,6 +48,12 @@ var agentParams = map[string]struct {
 		}},
 }
 
+// agentParamsWithoutStrings lists the params types that hold no string (yet):
+// the test checks that they still hold none.
+var agentParamsWithoutStrings = map[string]any{
+	"ListConnectorsParams": agenthandler.ListConnectorsParams{Page: 2, PageSize: 10},
+}
+
 // TestEveryStringParamRefusesInvalidUTF8 walks every string of every params
 // type (fields added later included) and sets each, in turn, to invalid
 // UTF-8: Validate and the call both fail with a *ValidationError naming that
@@ -59,6 +65,10 @@ func TestEveryStringParamRefusesInvalidUTF8(t *testing.T) {
 	var listed []string
 	for name := range agentParams {
 		listed = append(listed, name)
+	}
+	for name, valid := range agentParamsWithoutStrings {
+		listed = append(listed, name)
+		assert.Empty(t, validatetest.Corrupt(valid, validatetest.InvalidUTF8[0]), "%s holds a string now: move it to agentParams", name)
 	}
 	assert.ElementsMatch(t, types, listed, "every type with a Validate method is in agentParams")
 	f := setup(t)

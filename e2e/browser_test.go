@@ -3,11 +3,15 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"html"
 	"image/png"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -150,10 +154,15 @@ type callback struct {
 
 // agentLinkJourney creates an Agent Handler link token with a callback URL
 // and state, connects in the browser and waits for the redirect to reach
-// the callback server, which checks the state.
+// the callback server, which checks the state, and for the signed
+// credential.created webhook to reach the agent's webhook receiver.
 func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context) {
 	state, err := agenthandler.NewState()
 	require.NoError(t, err)
+	key := newSigningKey(t)
+	credentials := make(chan agentEvent, 8)
+	hooks := httptest.NewServer(agentWebhookReceiver(t, key, credentials))
+	t.Cleanup(hooks.Close) // after srv's cleanup, which waits for its deliveries
 	got := make(chan callback, 1)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
@@ -180,7 +189,7 @@ func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 
 	// The allowed callback origin is the dashboard's: a server option;
 	// ClientOptions tells the client about it.
-	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins(origin))
+	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins(origin), mergetest.WithAgentWebhook(hooks.URL, key))
 	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 	require.NoError(t, err)
 	ah := c.AgentHandler()
@@ -224,6 +233,69 @@ func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 	case <-ctx.Done():
 		t.Fatalf("the redirect never reached the callback server: %v", ctx.Err())
 	}
+
+	// The click also made Agent Handler's credential.created webhook, which
+	// is delivered, signed, to the agent's receiver.
+	for {
+		select {
+		case ev := <-credentials:
+			if ev.Event != "credential.created" {
+				continue // registered_user.created, from CreateRegisteredUser
+			}
+			assert.Equal(t, user.ID, ev.Data.RegisteredUser.ID)
+			assert.Equal(t, "linear", ev.Data.Connector.Slug)
+			assert.Equal(t, []string{"linear"}, ev.Data.RegisteredUser.AuthenticatedConnectors)
+			return
+		case <-ctx.Done():
+			ds := srv.AgentDeliveries()
+			t.Fatalf("no credential.created webhook reached the receiver (deliveries: %v): %v", ds, ctx.Err())
+		}
+	}
+}
+
+// agentEvent is what the test reads of an Agent Handler webhook.
+type agentEvent struct {
+	Event string `json:"event"`
+	Data  struct {
+		RegisteredUser struct {
+			ID                      string   `json:"id"`
+			AuthenticatedConnectors []string `json:"authenticated_connectors"`
+		} `json:"registered_user"`
+		Connector struct {
+			Slug string `json:"slug"`
+		} `json:"connector"`
+	} `json:"data"`
+}
+
+// agentWebhookReceiver returns a receiver of Agent Handler webhooks that
+// refuses (401) a body whose X-Merge-Signature is not its hex HMAC-SHA256
+// under key, and passes the others on to events.
+func agentWebhookReceiver(t *testing.T, key string, events chan<- agentEvent) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		m := hmac.New(sha256.New, []byte(key))
+		m.Write(body)
+		sig, err := hex.DecodeString(r.Header.Get("X-Merge-Signature"))
+		if err != nil || !hmac.Equal(sig, m.Sum(nil)) {
+			t.Errorf("an Agent Handler webhook whose signature does not verify: %q", r.Header.Get("X-Merge-Signature"))
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var ev agentEvent
+		if err := json.Unmarshal(body, &ev); err != nil {
+			t.Errorf("an Agent Handler webhook that is not JSON: %v", err)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		select {
+		case events <- ev:
+		case <-r.Context().Done():
+		}
+	})
 }
 
 // startBrowser starts headless Chromium for the test and returns a context

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -118,6 +117,7 @@ func (s *Server) createUser(r *http.Request, body []byte) reply {
 		u.UserType = *q.userType
 	}
 	s.users = append(s.users, u)
+	s.agentEvent(agentUserCreated, u, connector{})
 	return reply{http.StatusCreated, u}
 }
 
@@ -136,37 +136,7 @@ func (s *Server) listUsers(r *http.Request, _ []byte) reply {
 			found = append(found, u)
 		}
 	}
-	size := defaultUserPageSize
-	if n, err := strconv.Atoi(q.Get("page_size")); err == nil && n > 0 {
-		size = min(n, maxUserPageSize)
-	}
-	pages := max((len(found)+size-1)/size, 1)
-	page := 1
-	if q.Has("page") {
-		n, err := strconv.Atoi(q.Get("page"))
-		if err != nil || n < 1 || n > pages {
-			return agentError(http.StatusNotFound, "invalid_page", "Invalid page.")
-		}
-		page = n
-	}
-	out := struct {
-		Count    int               `json:"count"`
-		Next     *string           `json:"next"`
-		Previous *string           `json:"previous"`
-		Results  []*registeredUser `json:"results"`
-	}{Count: len(found), Results: found[(page-1)*size : min(page*size, len(found))]}
-	if out.Results == nil {
-		out.Results = []*registeredUser{}
-	}
-	if page < pages {
-		out.Next = s.urlWith(r, "page", strconv.Itoa(page+1))
-	}
-	if page > 2 {
-		out.Previous = s.urlWith(r, "page", strconv.Itoa(page-1))
-	} else if page == 2 {
-		out.Previous = s.urlWith(r, "page", "")
-	}
-	return reply{http.StatusOK, out}
+	return numberedPage(s, r, found, defaultUserPageSize, maxUserPageSize)
 }
 
 // userOf returns the user the path names, or a 404 reply.
@@ -215,6 +185,7 @@ func (s *Server) patchUser(r *http.Request, body []byte) reply {
 	if q.group != nil {
 		u.SharedCredentialGroup = q.group
 	}
+	s.agentEvent(agentUserUpdated, u, connector{})
 	return reply{http.StatusOK, u}
 }
 
@@ -226,6 +197,7 @@ func (s *Server) deleteUser(r *http.Request, _ []byte) reply {
 		return rep
 	}
 	s.users = slices.DeleteFunc(s.users, func(v *registeredUser) bool { return v == u })
+	s.agentEvent(agentUserDeleted, u, connector{})
 	return reply{status: http.StatusOK}
 }
 
@@ -371,8 +343,12 @@ func (s *Server) completeAgentLink(token, queryCallback, status string) (string,
 		return "", errors.New("mergetest: the link token's registered user was deleted")
 	}
 	t.used = true
-	if status == CallbackSuccess && !slices.Contains(u.AuthenticatedConnectors, t.connector) {
-		u.AuthenticatedConnectors = append(u.AuthenticatedConnectors, t.connector)
+	if status == CallbackSuccess {
+		if !slices.Contains(u.AuthenticatedConnectors, t.connector) {
+			u.AuthenticatedConnectors = append(u.AuthenticatedConnectors, t.connector)
+		}
+		k, _ := lookupConnector(t.connector) // in the catalog: createAgentLinkToken checked
+		s.agentEvent(agentCredentialCreated, u, k)
 	}
 	return s.callbackRedirect(t, queryCallback, status), nil
 }

@@ -51,14 +51,12 @@ var catalog = []integration{
 	{"outlook", "Outlook", "Outlook", "#0078D4", []string{"email", "calendar"}},
 }
 
-// connectors are the Agent Handler connectors the server knows, by slug.
-var connectors = []string{
-	"asana", "confluence", "github", "gitlab", "gmail", "google-calendar", "google-drive",
-	"hubspot", "jira", "linear", "microsoft-teams", "notion", "outlook", "salesforce",
-	"slack", "zendesk",
+// isConnector reports whether the connector catalog (connectorCatalog)
+// has slug.
+func isConnector(slug string) bool {
+	_, ok := lookupConnector(slug)
+	return ok
 }
-
-func isConnector(slug string) bool { return slices.Contains(connectors, slug) }
 
 // syncedModel names a model the first sync of each category reports, as in
 // "ats.Candidate".

@@ -127,11 +127,14 @@ func newLinkToken(t *testing.T, srv *mergetest.Server, extra map[string]any) str
 	return a.json(t)["link_token"].(string)
 }
 
-// hook is a webhook as a receiver got it.
+// hook is a webhook as a receiver got it: a Unified API webhook's
+// signature and hook.event, or an Agent Handler webhook's agentSignature
+// and event.
 type hook struct {
-	body      []byte
-	signature string
-	event     string
+	body           []byte
+	signature      string
+	agentSignature string
+	event          string
 }
 
 // receiver is a webhook endpoint that answers 500 to the first failFirst
@@ -157,16 +160,20 @@ func newFailingReceiver(t *testing.T, failFirst, status int) *receiver {
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var p struct {
-			Hook struct{ Event string } `json:"hook"`
+			Hook  struct{ Event string } `json:"hook"`
+			Event string                 `json:"event"`
 		}
 		_ = json.Unmarshal(body, &p)
+		if p.Hook.Event == "" {
+			p.Hook.Event = p.Event
+		}
 		rc.mu.Lock()
 		fail := rc.failLeft > 0
 		if fail {
 			rc.failLeft--
 		}
 		rc.mu.Unlock()
-		rc.got <- hook{body: body, signature: r.Header.Get("X-Merge-Webhook-Signature"), event: p.Hook.Event}
+		rc.got <- hook{body: body, signature: r.Header.Get("X-Merge-Webhook-Signature"), agentSignature: r.Header.Get("X-Merge-Signature"), event: p.Hook.Event}
 		if fail {
 			http.Error(w, "refused", status)
 		}

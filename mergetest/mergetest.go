@@ -21,7 +21,8 @@
 // Tests drive what Merge would do on its own: FailNext fails the next
 // requests, SetLinkedAccountStatus, SetTestAccount and DeleteLinkedAccount
 // change Linked Accounts, SendWebhook sends any event, SetWebhook and
-// RotateWebhookKey change the webhook configuration, and CancelLink,
+// RotateWebhookKey change the webhook configuration (SetAgentWebhook and
+// RotateAgentWebhookKey Agent Handler's), and CancelLink,
 // CancelAgentLink and DeclineAgentLink play an end user who does not
 // connect. Requests records every API request for assertions.
 //
@@ -34,6 +35,19 @@
 //	GET    /ah/api/v1/registered-users/                   200: page, page_size, origin_user_id
 //	GET    /ah/api/v1/registered-users/{id}/              200; PATCH 200, DELETE 200
 //	POST   /ah/api/v1/registered-users/{id}/link-token/   201
+//	GET    /ah/api/v1/connectors/                         200: page, page_size; next a full URL
+//	GET    /ah/api/v1/connectors/{slug}/                  200, 404 for a slug not in the catalog
+//	DELETE /ah/api/v1/credentials/registered-users/{id}/connectors/{slug}/
+//	                                                      200, 404 when not connected
+//	POST   /ah/api/v1/tool-packs/{id}/registered-users/{id}/mcp/
+//	                                                      the handler HandleMCP mounts, 404 without
+//
+// Completing an Agent Handler link adds the connector to the registered
+// user's authenticated_connectors; deleting the credential removes it. With
+// WithAgentWebhook, the server also sends Agent Handler's own webhooks,
+// signed in X-Merge-Signature: registered_user.created, .updated and
+// .deleted, credential.created and credential.deleted, retried up to
+// AgentDeliveryAttempts times.
 //
 // Agent Handler paths are served with and without their trailing slash: the
 // OpenAPI spells them with it, Merge's own plugins call them without.
@@ -138,11 +152,14 @@ const maxBody = 1 << 20
 
 // Server is a fake Merge. Its methods are safe for concurrent use.
 type Server struct {
-	srv       *httptest.Server
-	apiKey    string
-	now       func() time.Time
-	hooks     *deliverer
-	closeOnce sync.Once
+	srv    *httptest.Server
+	apiKey string
+	now    func() time.Time
+	hooks  *deliverer
+	// agentHooks sends Agent Handler's webhooks; its URL is "" until one
+	// is set.
+	agentHooks *deliverer
+	closeOnce  sync.Once
 
 	mu           sync.Mutex
 	closed       bool
@@ -157,6 +174,7 @@ type Server struct {
 	agentTokens  map[string]*agentToken
 	origins      map[string]bool
 	closeWait    time.Duration
+	mcp          http.Handler // see HandleMCP
 }
 
 // ServerOption configures a Server.
@@ -166,11 +184,14 @@ type config struct {
 	apiKey     string
 	webhookURL string
 	webhookKey string
-	retryWait  time.Duration
-	closeWait  time.Duration
-	origins    []string
-	now        func() time.Time
-	problems   []string
+	// agentWebhookURL and agentWebhookKey configure Agent Handler's
+	// webhooks (WithAgentWebhook).
+	agentWebhookURL, agentWebhookKey string
+	retryWait                        time.Duration
+	closeWait                        time.Duration
+	origins                          []string
+	now                              func() time.Time
+	problems                         []string
 }
 
 // WithAPIKey sets the only API key the server accepts; any other, or none,
@@ -321,6 +342,7 @@ func NewServer(opts ...ServerOption) *Server {
 		origins:      map[string]bool{},
 		closeWait:    c.closeWait,
 		hooks:        newDeliverer(c.webhookURL, c.webhookKey, c.retryWait),
+		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait),
 	}
 	for _, o := range c.origins {
 		s.origins[o] = true
@@ -387,6 +409,7 @@ func (s *Server) Close() {
 		s.mu.Unlock()
 		s.srv.Close()
 		s.hooks.close(s.closeWait)
+		s.agentHooks.close(s.closeWait)
 	})
 }
 
@@ -504,7 +527,11 @@ func (s *Server) routes() http.Handler {
 	agent("PATCH", "/registered-users/{id}", s.patchUser)
 	agent("DELETE", "/registered-users/{id}", s.deleteUser)
 	agent("POST", "/registered-users/{id}/link-token", s.createAgentLinkToken)
+	agent("GET", "/connectors", s.listConnectors)
+	agent("GET", "/connectors/{slug}", s.getConnector)
+	agent("DELETE", "/credentials/registered-users/{id}/connectors/{slug}", s.deleteCredential)
 	api.HandleFunc(AgentPath+"/", s.agent(agentNotFound))
+	s.routeMCP(api)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+LinkPath+"{token}", s.linkPage)

@@ -27,9 +27,13 @@ const DeliveryAttempts = 4
 // on. Its String method hides the payload, and JSON (a slog JSON
 // handler's, say) leaves it out.
 type Delivery struct {
-	// Event is the webhook's event, such as "LinkedAccount.linked".
-	Event           string
+	// Event is the webhook's event, such as "LinkedAccount.linked" or,
+	// for Agent Handler, "credential.created".
+	Event string
+	// LinkedAccountID is the Linked Account of a Unified API webhook.
 	LinkedAccountID string
+	// RegisteredUserID is the registered user of an Agent Handler webhook.
+	RegisteredUserID string
 	// Payload is the body sent, which the signature header signs. It holds
 	// the account token.
 	Payload []byte `json:"-"`
@@ -46,7 +50,11 @@ type Delivery struct {
 // String describes the delivery without its payload, which holds an
 // account token.
 func (d Delivery) String() string {
-	s := fmt.Sprintf("%s for %s: %d attempt(s), status %d", d.Event, d.LinkedAccountID, d.Attempts, d.StatusCode)
+	about := d.LinkedAccountID
+	if about == "" {
+		about = d.RegisteredUserID
+	}
+	s := fmt.Sprintf("%s for %s: %d attempt(s), status %d", d.Event, about, d.Attempts, d.StatusCode)
 	if d.Err != nil {
 		s += ": " + d.Err.Error()
 	}
@@ -73,12 +81,18 @@ func (s *Server) Deliveries() []Delivery {
 // It fails when ctx ends first, returning those finished by then, and at
 // once when the server has no webhook URL (WithWebhook, SetWebhook).
 func (s *Server) WaitForDeliveries(ctx context.Context, n int) ([]Delivery, error) {
-	d := s.hooks
+	return s.hooks.waitFor(ctx, n, "WaitForDeliveries", "start it WithWebhook or call SetWebhook")
+}
+
+// waitFor waits until at least n deliveries have finished and returns
+// them all. name is the caller's and how says how to set a URL, for the
+// errors.
+func (d *deliverer) waitFor(ctx context.Context, n int, name, how string) ([]Delivery, error) {
 	for {
 		d.mu.Lock()
 		if d.url == "" && len(d.done) < n {
 			d.mu.Unlock()
-			return nil, errors.New("mergetest: WaitForDeliveries: the server delivers no webhooks: start it WithWebhook or call SetWebhook")
+			return nil, fmt.Errorf("mergetest: %s: the server delivers no such webhooks: %s", name, how)
 		}
 		done, changed := d.done, d.changed
 		if len(done) >= n {
@@ -91,7 +105,7 @@ func (s *Server) WaitForDeliveries(ctx context.Context, n int) ([]Delivery, erro
 		case <-ctx.Done():
 			d.mu.Lock()
 			defer d.mu.Unlock()
-			return cloneDeliveries(d.done), fmt.Errorf("mergetest: WaitForDeliveries: %d of %d deliveries finished: %w", len(d.done), n, ctx.Err())
+			return cloneDeliveries(d.done), fmt.Errorf("mergetest: %s: %d of %d deliveries finished: %w", name, len(d.done), n, ctx.Err())
 		}
 	}
 }
@@ -228,13 +242,19 @@ func defaultData(a *account, event mergelink.EventType, now time.Time) map[strin
 	return map[string]any{}
 }
 
-// deliverer sends webhooks: one goroutine per Linked Account with pending
-// deliveries, so that each account's events arrive in order while a slow
-// receiver for one account does not hold up the others.
+// deliverer sends webhooks: one goroutine per Linked Account (or
+// registered user) with pending deliveries, so that each one's events
+// arrive in order while a slow receiver for one does not hold up the
+// others. The Unified API's webhooks and Agent Handler's each have one.
 type deliverer struct {
 	hookID string
 	wait   time.Duration
 	client *http.Client
+	// header carries the signature that sign computes of a payload with
+	// the key; attempts is how many times a delivery is tried.
+	header   string
+	sign     func(payload []byte, key string) string
+	attempts int
 	// ctx ends when Close stops waiting for deliveries: attempts in flight
 	// and waits between attempts end with it.
 	ctx    context.Context
@@ -262,15 +282,18 @@ type pending struct {
 func newDeliverer(url, key string, wait time.Duration) *deliverer {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &deliverer{
-		url:     url,
-		key:     key,
-		hookID:  newID(),
-		wait:    wait,
-		client:  &http.Client{Timeout: attemptTimeout, Transport: &http.Transport{}},
-		ctx:     ctx,
-		cancel:  cancel,
-		queues:  map[string][]*pending{},
-		changed: make(chan struct{}),
+		url:      url,
+		key:      key,
+		hookID:   newID(),
+		wait:     wait,
+		client:   &http.Client{Timeout: attemptTimeout, Transport: &http.Transport{}},
+		header:   mergelink.SignatureHeader,
+		sign:     mergelink.SignWebhook,
+		attempts: DeliveryAttempts,
+		ctx:      ctx,
+		cancel:   cancel,
+		queues:   map[string][]*pending{},
+		changed:  make(chan struct{}),
 	}
 }
 
@@ -335,7 +358,7 @@ func (d *deliverer) run(accountID string) {
 // Close gives up waiting, it stops at once.
 func (d *deliverer) send(p *pending) {
 	wait := d.wait
-	for p.Attempts < DeliveryAttempts {
+	for p.Attempts < d.attempts {
 		if p.Attempts > 0 {
 			t := time.NewTimer(wait)
 			select {
@@ -377,7 +400,7 @@ func (d *deliverer) post(url string, payload []byte) (int, error) {
 	d.mu.Unlock()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "mergetest-webhooks")
-	req.Header.Set(mergelink.SignatureHeader, mergelink.SignWebhook(payload, key))
+	req.Header.Set(d.header, d.sign(payload, key))
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return 0, err

@@ -31,7 +31,8 @@ const module = "github.com/mergelink/mergelink"
 // needed are the module's packages a link token call may pull in: the
 // root package imports agenthandler, which shares the client's settings,
 // and delivery and internal/webhookcore, on which its WebhookHandler is
-// built (the linker drops their code when the program uses no handler).
+// built (the linker drops their code when the program uses no handler);
+// both page their lists through internal/paging.
 var needed = []string{
 	module,
 	module + "/agenthandler",
@@ -44,6 +45,7 @@ var needed = []string{
 	module + "/internal/transport",
 	module + "/internal/validate",
 	module + "/internal/webhookmac", // the root package verifies webhooks with it
+	module + "/mergeerr",            // the error types every package returns
 }
 
 // banned are packages a user's program must never link through the SDK.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -19,8 +20,12 @@ import (
 // timeout bounds a run: an Agent Handler link token lives 30 minutes.
 const timeout = 35 * time.Minute
 
-// magicLinkLine starts the line that gives the magic link URL.
-const magicLinkLine = "Magic link: "
+// magicLinkLine starts the line that gives the magic link URL, and
+// webhookURLLine the one that gives the webhook URL.
+const (
+	magicLinkLine  = "Magic link: "
+	webhookURLLine = "Agent Handler webhook URL: "
+)
 
 // flagOf maps the fields of the Agent Handler params to the flags that set
 // them, for cli.Report.
@@ -46,10 +51,13 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	connector := fs.String("connector", "", "the connector's slug, such as linear (required)")
 	addr := fs.String("addr", "127.0.0.1:8081", "where to serve the callback: a loopback address, since the callback URL is plain http://localhost:PORT")
 	region := fs.String("region", string(mergelink.RegionUS), "the region of your Merge organization: us or eu")
+	webhookWait := fs.Duration("webhook-wait", 2*time.Minute, "with "+webhookKeyEnv+" set, how long to wait for the credential.created webhook once the callback came")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: agentlink -user-id ID -user-name NAME -connector SLUG [flags]\n\n"+
 			"Connects the user's account through Agent Handler with the API key in %s,\n"+
-			"and serves the callback on -addr until the user comes back.\n\n", cli.APIKeyEnv)
+			"and serves the callback on -addr until the user comes back. With the\n"+
+			"verification key of Agent Handler's webhooks in %s, it also receives\n"+
+			"them at %s on -addr and waits for credential.created.\n\n", cli.APIKeyEnv, webhookKeyEnv, webhookPath)
 		fs.PrintDefaults()
 	}
 	if exit, done := cli.ParseFlags(fs, args, stderr); done {
@@ -87,13 +95,29 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		default: // one link per run: later callbacks find no state anyway
 		}
 	})
+	mux := http.NewServeMux()
+	mux.Handle("/", cb.handler())
+	var credentials chan connected
+	if key := env(webhookKeyEnv); key != "" {
+		credentials = make(chan connected, 16)
+		mux.Handle(webhookPath, &webhooks{key: key, got: func(ev connected) {
+			select {
+			case credentials <- ev:
+			default: // the run waits for one; a flood of others is dropped
+			}
+		}})
+	}
 	serveCtx, stopServing := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- cli.Serve(serveCtx, ln, cb.handler()) }()
+	go func() { served <- cli.Serve(serveCtx, ln, mux) }()
 	defer func() { stopServing(); <-served }()
 
-	lp.CallbackURL = callbackURL(strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), *userID) // the port chosen for :0
-	magicURL, err := startLink(ctx, c, user, lp, cb)
+	port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) // the port chosen for :0
+	lp.CallbackURL = callbackURL(port, *userID)
+	if credentials != nil {
+		fmt.Fprintf(stdout, "%shttp://localhost:%s%s (set it under Connectors, Webhooks; Merge must reach it, through a tunnel say)\n", webhookURLLine, port, webhookPath)
+	}
+	registered, magicURL, err := startLink(ctx, c, user, lp, cb)
 	if err != nil {
 		return cli.Report(stderr, "agentlink", err, flagOf)
 	}
@@ -102,16 +126,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	fmt.Fprintln(stdout, magicLinkLine+magicURL)
 	fmt.Fprintln(stdout, "Waiting for the callback (the link works for 30 minutes; Ctrl-C to stop)...")
 
-	select {
-	case res := <-accepted:
-		if !res.Succeeded() {
-			return cli.Report(stderr, "agentlink", fmt.Errorf("the callback came back with status %q: %s is not connected; run again for a new link", res.Status, *connector), nil)
-		}
-		fmt.Fprintf(stdout, "Callback received with the state sent (state verified): %s is connected for %s.\n", *connector, *userName)
-		return cli.ExitOK
-	case <-ctx.Done():
-		return cli.Report(stderr, "agentlink", fmt.Errorf("no callback came: %w", ctx.Err()), nil)
-	}
+	w := waiter{stdout: stdout, stderr: stderr, connector: *connector, userName: *userName, userID: registered, webhookWait: *webhookWait}
+	return w.wait(ctx, accepted, credentials)
 }
 
 // loopbackPort returns the port of addr, which must be a loopback host and
@@ -145,28 +161,29 @@ func callbackURL(port, user string) string {
 }
 
 // startLink registers the user and creates the user's link token with a
-// new state, which it gives cb to expect. It returns the magic link URL.
-// lp.CallbackURL's origin must be among the allowed callback origins of
-// the Merge dashboard, or Merge skips the redirect. Invalid params fail with
-// a *mergelink.ValidationError before any request.
-func startLink(ctx context.Context, c *mergelink.Client, user agenthandler.RegisteredUserParams, lp agenthandler.LinkTokenParams, cb *callbacks) (string, error) {
+// new state, which it gives cb to expect. It returns the registered user's
+// Agent Handler id and the magic link URL. lp.CallbackURL's origin must be
+// among the allowed callback origins of the Merge dashboard, or Merge skips
+// the redirect. Invalid params fail with a *mergelink.ValidationError
+// before any request.
+func startLink(ctx context.Context, c *mergelink.Client, user agenthandler.RegisteredUserParams, lp agenthandler.LinkTokenParams, cb *callbacks) (registeredUserID, magicLinkURL string, err error) {
 	state, err := agenthandler.NewState()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	lp.State = state
 	if err := errors.Join(user.Validate(), lp.Validate()); err != nil {
-		return "", err
+		return "", "", err
 	}
 	ah := c.AgentHandler()
 	u, _, err := ah.CreateRegisteredUser(ctx, user)
 	if err != nil {
-		return "", fmt.Errorf("registering the user: %w", err)
+		return "", "", fmt.Errorf("registering the user: %w", err)
 	}
 	lt, err := c.CreateAgentLinkToken(ctx, u.ID, lp)
 	if err != nil {
-		return "", fmt.Errorf("creating the link token: %w", err)
+		return "", "", fmt.Errorf("creating the link token: %w", err)
 	}
 	cb.expect(user.OriginUserID, state)
-	return lt.MagicLinkURL, nil
+	return u.ID, lt.MagicLinkURL, nil
 }

@@ -66,11 +66,12 @@ func TestLinkThroughMergetest(t *testing.T) {
 	require.True(t, strings.HasPrefix(callbackURL, "http://localhost:"), callbackURL)
 	// What the user does in the dashboard.
 	require.NoError(t, srv.AllowCallbackOrigins(origin(callbackURL)))
-	magic, err := startLink(context.Background(), c,
+	registered, magic, err := startLink(context.Background(), c,
 		agenthandler.RegisteredUserParams{OriginUserID: "user-1234", OriginUserName: "Yash"},
 		agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: callbackURL}, cb)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(magic, srv.URL()+mergetest.AgentLinkPath), magic)
+	assert.Len(t, registered, 36, "the registered user's Agent Handler id")
 
 	// The user connects on the magic link page; Merge sends the browser
 	// back with the state it was given.

@@ -12,9 +12,19 @@
 // origin (http://localhost:8081 by default) to the allowed callback origins
 // in the Merge dashboard (Settings, API Keys) first: Merge documents no API
 // for them, and skips the redirect to an origin it does not allow. It
-// checks its input before listening. It
-// exits when the callback arrives: with status 0 when the user connected, 1
-// when not or when a step fails, and 2 for bad flags or input.
+// checks its input before listening.
+//
+// With MERGE_AGENT_WEBHOOK_KEY set to the verification key of Agent
+// Handler's webhooks, it also receives them at /webhooks/agent on the same
+// server (point Agent Handler's webhook there, through a tunnel), and waits
+// for the credential.created webhook of the user's connector as well as
+// the callback: the two travel separately, the webhook from Merge's
+// servers and the callback through the user's browser, so it says which
+// came first.
+//
+// It exits when the callback (and webhook) arrived: with status 0 when the
+// user connected, 1 when not or when a step fails, and 2 for bad flags or
+// input.
 package main
 
 import (

@@ -2,124 +2,30 @@ package transport
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mergelink/mergelink/mergeerr"
+)
+
+// The error types and sentinels live in the public package mergeerr, so
+// that users see their fields; these aliases keep the transport's names.
+type (
+	APIError    = mergeerr.APIError
+	ErrorDetail = mergeerr.ErrorDetail
+	DecodeError = mergeerr.DecodeError
 )
 
 // Sentinels that an *APIError matches with errors.Is.
 var (
-	ErrUnauthorized = errors.New("mergelink: unauthorized: check the API key, and that a test key is not used against production or the reverse")
-	ErrForbidden    = errors.New("mergelink: forbidden")
-	ErrNotFound     = errors.New("mergelink: not found")
-	ErrRateLimited  = errors.New("mergelink: rate limited")
-	ErrServer       = errors.New("mergelink: server error")
+	ErrUnauthorized = mergeerr.ErrUnauthorized
+	ErrForbidden    = mergeerr.ErrForbidden
+	ErrNotFound     = mergeerr.ErrNotFound
+	ErrRateLimited  = mergeerr.ErrRateLimited
+	ErrServer       = mergeerr.ErrServer
 )
-
-// ErrorDetail is one entry of a Merge error body's "errors" list.
-type ErrorDetail struct {
-	ProblemType string `json:"problem_type,omitempty"`
-	Title       string `json:"title,omitempty"`
-	Detail      string `json:"detail,omitempty"`
-	Source      struct {
-		Pointer string `json:"pointer,omitempty"`
-	} `json:"source,omitempty"`
-}
-
-func (d ErrorDetail) String() string {
-	var parts []string
-	for _, s := range []string{d.ProblemType, d.Title, d.Detail} {
-		if s != "" {
-			parts = append(parts, s)
-		}
-	}
-	s := strings.Join(parts, ": ")
-	if d.Source.Pointer != "" {
-		s += " (at " + d.Source.Pointer + ")"
-	}
-	return s
-}
-
-// APIError is the error for a response whose status is not 2xx, returned
-// after the last retry. It matches ErrUnauthorized (401), ErrForbidden (403),
-// ErrNotFound (404), ErrRateLimited (429) and ErrServer (5xx) with errors.Is.
-type APIError struct {
-	// Method and Path name the request; Path never holds a secret.
-	Method string
-	Path   string
-	// StatusCode is the HTTP status of the last response.
-	StatusCode int
-	// Errors holds the parsed "errors" list of a Merge error body.
-	Errors []ErrorDetail
-	// Detail is a body's "detail" or "message" field.
-	Detail string
-	// Code is the stable "code" field of an Agent Handler error body.
-	Code string
-	// RequestID is the request id the server sent in a response header.
-	RequestID string
-	// RetryAfter is the wait the server asked for in Retry-After, or zero.
-	RetryAfter time.Duration
-	// Attempts is how many requests were sent, retries included.
-	Attempts int
-	// Body is the raw response body, cut at the error body limit.
-	Body []byte
-	// Truncated reports that Body was cut at the limit.
-	Truncated bool
-}
-
-// Error says what was asked, what came back and what Merge said of it.
-func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "mergelink: %s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
-	var said []string
-	if e.Code != "" {
-		said = append(said, e.Code)
-	}
-	if e.Detail != "" {
-		said = append(said, e.Detail)
-	}
-	for _, d := range e.Errors {
-		said = append(said, d.String())
-	}
-	if len(said) > 0 {
-		b.WriteString(": ")
-		b.WriteString(strings.Join(said, "; "))
-	} else if len(e.Body) > 0 {
-		fmt.Fprintf(&b, ": %d-byte body that is not a Merge error (see Body)", len(e.Body))
-	}
-	if e.Truncated {
-		fmt.Fprintf(&b, " (body cut at %d bytes)", len(e.Body))
-	}
-	if e.Attempts > 1 {
-		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
-	}
-	if e.RetryAfter > 0 {
-		fmt.Fprintf(&b, "; retry after %s", e.RetryAfter)
-	}
-	if e.RequestID != "" {
-		fmt.Fprintf(&b, " [request id %s]", e.RequestID)
-	}
-	return b.String()
-}
-
-// Is matches the sentinel errors by status code.
-func (e *APIError) Is(target error) bool {
-	switch target {
-	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized
-	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden
-	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
-	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests
-	case ErrServer:
-		return e.StatusCode >= 500
-	}
-	return false
-}
 
 // requestIDHeaders are the response headers that may carry a request id.
 var requestIDHeaders = []string{"X-Request-Id", "X-Merge-Request-Id", "Request-Id"}
@@ -141,8 +47,47 @@ func newAPIError(method, path string, resp *http.Response, body []byte, truncate
 		}
 	}
 	e.RetryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		e.Location = redirectTarget(resp.Header.Get(heldLocation))
+	}
 	e.Errors, e.Detail, e.Code = parseProblems(body)
 	return e
+}
+
+// maxLocation bounds the Location kept in an *APIError.
+const maxLocation = 2048
+
+// redirectTarget is where a Location header points, as it was sent but for
+// its user info, query and fragment, which may hold secrets, and cut at
+// maxLocation bytes.
+func redirectTarget(loc string) string {
+	if i := strings.IndexAny(loc, "?#"); i >= 0 {
+		loc = loc[:i]
+	}
+	if u, err := url.Parse(loc); err == nil && u.User != nil {
+		u.User = nil
+		loc = u.String()
+	} else if err != nil {
+		loc = hideUserInfo(loc)
+	}
+	if len(loc) > maxLocation {
+		loc = strings.ToValidUTF8(loc[:maxLocation], "") + "..."
+	}
+	return loc
+}
+
+// hideUserInfo drops what may be user info from a URL that does not parse:
+// everything from the scheme's "//" to the last '@'.
+func hideUserInfo(loc string) string {
+	at := strings.LastIndex(loc, "@")
+	if at < 0 {
+		return loc
+	}
+	start := 0
+	if i := strings.Index(loc[:at], "//"); i >= 0 {
+		start = i + 2
+	}
+	return loc[:start] + loc[at+1:]
 }
 
 // parseProblems reads what a JSON error body says. Unified API errors carry
@@ -208,27 +153,3 @@ func textOf(v any) string {
 		return string(b)
 	}
 }
-
-// DecodeError is returned when a 2xx response cannot be used: its body is
-// not the JSON expected, or is larger than the limit.
-type DecodeError struct {
-	Method     string
-	Path       string
-	StatusCode int
-	// Truncated reports that the body was larger than the limit and was not
-	// decoded.
-	Truncated bool
-	// Limit is the body limit in bytes.
-	Limit int64
-	// Err is the JSON error, if any.
-	Err error
-}
-
-func (e *DecodeError) Error() string {
-	if e.Truncated {
-		return fmt.Sprintf("mergelink: %s %s: %d response body is larger than %d bytes; it was cut there and not decoded", e.Method, e.Path, e.StatusCode, e.Limit)
-	}
-	return fmt.Sprintf("mergelink: %s %s: decoding %d response: %v", e.Method, e.Path, e.StatusCode, e.Err)
-}
-
-func (e *DecodeError) Unwrap() error { return e.Err }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -100,8 +101,8 @@ func roundTrip(t *testing.T, s string) string {
 }
 
 // FuzzRetryAfter checks that a Retry-After value, seconds or an HTTP date,
-// never gives a negative wait, that seconds are read as such (capped at a
-// day), and that the wait before a retry stays within the cap when the
+// never gives a negative wait or one over a day, that seconds are read as
+// such (capped at a day, however many digits), and that the wait before a retry stays within the cap when the
 // server sets one and within the backoff's bounds when it does not. Seeds
 // are in testdata/fuzz/FuzzRetryAfter.
 func FuzzRetryAfter(f *testing.F) {
@@ -112,8 +113,15 @@ func FuzzRetryAfter(f *testing.F) {
 		if d < 0 || !ok && d != 0 {
 			t.Fatalf("parseRetryAfter(%q) = %s, %t", v, d, ok)
 		}
-		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n >= 0 {
-			if want := time.Duration(min(n, 86400)) * time.Second; !ok || d != want {
+		if ok && d > 24*time.Hour {
+			t.Fatalf("parseRetryAfter(%q) = %s: more than a day", v, d)
+		}
+		if digits := strings.TrimSpace(v); digits != "" && strings.Trim(digits, "0123456789") == "" {
+			want := 24 * time.Hour // for any number too large for an int64, too
+			if n, err := strconv.ParseInt(digits, 10, 64); err == nil && n < 86400 {
+				want = time.Duration(n) * time.Second
+			}
+			if !ok || d != want {
 				t.Fatalf("parseRetryAfter(%q) = %s, %t; want %s", v, d, ok, want)
 			}
 		}
@@ -125,6 +133,32 @@ func FuzzRetryAfter(f *testing.F) {
 			t.Fatalf("Retry-After %q (%s): waited %s, want it capped at %s", v, d, wait, maxAfter)
 		case !ok && (wait < lo || wait > hi):
 			t.Fatalf("unreadable Retry-After %q: waited %s, outside the backoff's %s to %s", v, wait, lo, hi)
+		}
+	})
+}
+
+// FuzzRedirectTarget checks that the Location kept from a redirect never
+// holds a query, a fragment or user info, however malformed, and stays
+// bounded.
+func FuzzRedirectTarget(f *testing.F) {
+	f.Add("https://user:pw@other.example:8443/x?token=s#f")
+	f.Add("http://u:p@[bad/x?y")
+	f.Add("/relative/path")
+	f.Fuzz(func(t *testing.T, loc string) {
+		got := redirectTarget(loc)
+		if strings.ContainsAny(got, "?#") {
+			t.Fatalf("redirectTarget(%q) = %q: keeps a query or fragment", loc, got)
+		}
+		if len(got) > maxLocation+len("...") {
+			t.Fatalf("redirectTarget(%q) is %d bytes long", loc, len(got))
+		}
+		if u, err := url.Parse(got); err == nil && u.User != nil {
+			t.Fatalf("redirectTarget(%q) = %q: keeps user info", loc, got)
+		}
+		if u, err := url.Parse(loc); err == nil && u.User != nil {
+			if pw, ok := u.User.Password(); ok && len(pw) > 3 && strings.Contains(got, pw) && !strings.Contains(u.Host+u.Path, pw) {
+				t.Fatalf("redirectTarget(%q) = %q: shows the password", loc, got)
+			}
 		}
 	})
 }

@@ -25,8 +25,7 @@ func retryable(resp *http.Response, err error) bool {
 		case errors.As(err, &certErr), errors.As(err, &authErr), errors.As(err, &hostErr):
 			return false
 		case strings.Contains(err.Error(), "unsupported protocol scheme"),
-			strings.Contains(err.Error(), "invalid header field"),
-			strings.Contains(err.Error(), "stopped after"): // too many redirects
+			strings.Contains(err.Error(), "invalid header field"):
 			// Sending again would fail the same way.
 			return false
 		}
@@ -42,28 +41,38 @@ func retryable(resp *http.Response, err error) bool {
 	}
 }
 
-// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
+// maxRetryAfter bounds the Retry-After that is read, in either form.
+const maxRetryAfter = 24 * time.Hour
+
+// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date;
+// either is capped at a day, so that a value too large for an int64 counts
+// as a long wait, not as none.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if s < 0 {
-			return 0, false
-		}
-		if s > int64(24*time.Hour/time.Second) {
-			s = int64(24 * time.Hour / time.Second)
+	if isDigits(v) {
+		s, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || s > int64(maxRetryAfter/time.Second) { // only too large can fail
+			return maxRetryAfter, true
 		}
 		return time.Duration(s) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d, true
-		}
-		return 0, true
+		return clamp(max(t.Sub(now), 0), maxRetryAfter), true
 	}
 	return 0, false
+}
+
+// isDigits reports whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // backoff is the wait before retry n (1 for the first retry): Retry-After
@@ -93,36 +102,77 @@ func clamp(d, max time.Duration) time.Duration {
 	return d
 }
 
-// call is the retry state of one logical request: retryablehttp asks it
-// whether to retry, then how long to wait.
+// call is the state of one logical request: retryablehttp asks it, after
+// each attempt, whether to retry, then how long to wait.
 type call struct {
-	t        *Transport
-	method   string
-	path     string
-	attempts int
-	wait     time.Duration
+	t      *Transport
+	method string
+	path   string
+	// repeatable reports that sending the request again cannot act twice
+	// (a GET, or a POST with an Idempotency-Key), so that a 2xx whose body
+	// is cut short may be retried.
+	repeatable bool
+	attempts   int
+	wait       time.Duration
+
+	// The last attempt's body, read inside the attempt: at most the limit
+	// of its status, whether there was more, and the read's error.
+	body    []byte
+	cut     bool
+	readErr error
 }
 
-// checkRetry counts the attempt and decides on a retry. It refuses one when
-// the retries are spent, the context is done, or the wait would end after
-// the context's deadline: the caller then gets the last answer at once.
+// checkRetry counts the attempt, reads the answer's body unless it is to be
+// retried, and decides on a retry. It refuses one when the retries are
+// spent, the context is done, or the wait would end after the context's
+// deadline: the caller then gets the last answer at once.
 func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	c.attempts++
+	c.body, c.cut, c.readErr = nil, false, nil
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
 	}
-	if !retryable(resp, err) || c.attempts > c.t.o.MaxRetries {
-		return false, nil
+	retry := retryable(resp, err)
+	if err == nil && success(resp) {
+		// The body is the answer: read it now, so that the attempt's timeout
+		// covers it and a cut can be retried when doing so is safe.
+		c.read(resp)
+		err = c.readErr
+		retry = err != nil && c.repeatable && retryable(nil, err)
+	}
+	if retry && c.retryNow(ctx, resp, err) {
+		return true, nil
+	}
+	if err == nil && !success(resp) {
+		c.read(resp)
+	}
+	return false, nil
+}
+
+// read reads resp's body, up to the limit of its status.
+func (c *call) read(resp *http.Response) {
+	limit := c.t.o.MaxErrorBody
+	if success(resp) {
+		limit = c.t.o.MaxBody
+	}
+	c.body, c.cut, c.readErr = readAtMost(resp.Body, limit)
+}
+
+// retryNow decides on the retry of an attempt that ended with resp or err,
+// which is worth one, and sets the wait before it.
+func (c *call) retryNow(ctx context.Context, resp *http.Response, err error) bool {
+	if c.attempts > c.t.o.MaxRetries || ctx.Err() != nil {
+		return false
 	}
 	now := time.Now()
 	wait := backoff(c.attempts, resp, c.t.o.RetryWaitMin, c.t.o.RetryWaitMax, c.t.o.MaxRetryAfter, now)
 	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
 		c.log(ctx, "mergelink: not retrying: the wait would pass the context's deadline", resp, err, wait)
-		return false, nil
+		return false
 	}
 	c.wait = wait
 	c.log(ctx, "mergelink: retrying", resp, err, wait)
-	return true, nil
+	return true
 }
 
 func (c *call) backoff(time.Duration, time.Duration, int, *http.Response) time.Duration {

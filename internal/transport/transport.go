@@ -56,7 +56,7 @@ type Transport struct {
 	o     Options
 	auth  *string
 	agent string
-	// client is o.HTTPClient as go-retryablehttp gets it (see keepIdle).
+	// client is o.HTTPClient as go-retryablehttp gets it (see sendingClient).
 	client *http.Client
 }
 
@@ -89,29 +89,110 @@ func New(o Options) *Transport {
 	}
 	auth := "Bearer " + o.APIKey
 	o.APIKey = "" // kept only in auth, behind a pointer that fmt does not follow
-	return &Transport{o: o, auth: &auth, agent: agent, client: keepIdle(o.HTTPClient)}
+	return &Transport{o: o, auth: &auth, agent: agent, client: sendingClient(o.HTTPClient)}
 }
 
-// keepIdle returns a copy of hc whose transport cannot be told to close its
-// idle connections. go-retryablehttp closes them after every failed call,
-// which would empty the connection pool of a client the caller shares, or
-// of http.DefaultTransport, for every other user in the process.
-func keepIdle(hc *http.Client) *http.Client {
+// sendingClient returns the copy of hc that the transport sends through.
+// It never follows a redirect (see holdRedirect and noRedirect): Go's
+// policy would resend the Authorization header to another scheme or port
+// of the same host, and the body and Idempotency-Key to any host, so a 3xx
+// becomes an *APIError instead. Its
+// transport cannot be told to close its idle connections: go-retryablehttp
+// closes them after every failed call, which would empty the pool of a
+// client the caller shares, or of http.DefaultTransport, for every other
+// user in the process. And it has no Timeout of its own: hc's Timeout is
+// enforced per attempt through the request's context (see attempt), since
+// net/http falls back to a slower path, with a goroutine and a timer, for
+// a client with a Timeout whose transport it does not know. hc itself is
+// left unchanged.
+func sendingClient(hc *http.Client) *http.Client {
 	c := *hc
 	rt := c.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	c.Transport = roundTripperOnly{rt}
+	a := &attempt{rt: rt, timeout: hc.Timeout}
+	if a.timeout > 0 {
+		a.cause = &timeoutError{a.timeout}
+	}
+	c.Transport = a
+	c.Timeout = 0
+	c.CheckRedirect = noRedirect
 	return &c
 }
 
-// roundTripperOnly hides every method of a RoundTripper but RoundTrip.
-type roundTripperOnly struct{ rt http.RoundTripper }
+// noRedirect makes an http.Client return a redirect as its answer; it is
+// a second guard, since holdRedirect already hides the Location to follow.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-func (r roundTripperOnly) RoundTrip(req *http.Request) (*http.Response, error) {
-	return r.rt.RoundTrip(req)
+// attempt sends one attempt of a call through rt, the caller's transport,
+// within timeout, the caller's http.Client.Timeout (none when zero). The
+// timeout covers reading the body, which ends when the body is closed. It
+// hides every method of rt but RoundTrip.
+type attempt struct {
+	rt      http.RoundTripper
+	timeout time.Duration
+	cause   error // the context's cause when the timeout passes
 }
+
+func (a *attempt) RoundTrip(req *http.Request) (*http.Response, error) {
+	if a.timeout <= 0 {
+		return holdRedirect(a.rt.RoundTrip(req))
+	}
+	ctx, cancel := context.WithTimeoutCause(req.Context(), a.timeout, a.cause)
+	resp, err := holdRedirect(a.rt.RoundTrip(req.WithContext(ctx)))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// heldLocation is the header that holds a redirect's Location away from
+// the http.Client.
+const heldLocation = "X-Mergelink-Held-Location"
+
+// holdRedirect moves a redirect's Location header out of the http.Client's
+// sight: the client parses it before it asks CheckRedirect, and fails with
+// an error that quotes it, secrets and all, when it does not parse.
+// newAPIError reads it back.
+func holdRedirect(resp *http.Response, err error) (*http.Response, error) {
+	if err != nil || resp.StatusCode < 300 || resp.StatusCode > 399 {
+		return resp, err
+	}
+	if loc, ok := resp.Header["Location"]; ok {
+		resp.Header = resp.Header.Clone()
+		delete(resp.Header, "Location")
+		resp.Header[heldLocation] = loc
+	}
+	return resp, nil
+}
+
+// cancelOnClose is a response body that ends its attempt's context when
+// it is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// timeoutError is the error of an attempt that outlasted the http.Client's
+// Timeout. Like net/http's own, it is a net.Error whose Timeout is true and
+// it matches context.DeadlineExceeded.
+type timeoutError struct{ d time.Duration }
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("the http.Client's Timeout of %s passed before the answer was read", e.d)
+}
+func (e *timeoutError) Timeout() bool        { return true }
+func (e *timeoutError) Temporary() bool      { return true }
+func (e *timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // String shows the transport without its API key.
 func (t Transport) String() string { return "mergelink transport (API key hidden)" }
@@ -129,13 +210,15 @@ type Request struct {
 	// Body, when not nil, is sent as JSON.
 	Body any
 	// Idempotent asks for an Idempotency-Key header, one per call, the same
-	// on every retry.
+	// on every retry. Such a request, and a GET, is also sent again when a
+	// 2xx body is cut short, since doing it twice cannot act twice.
 	Idempotent bool
 }
 
 // Do sends r, retrying as the options allow, and decodes a 2xx body into
 // out when out is not nil. It returns the final status code. A non-2xx
-// answer is an *APIError; a 2xx body that cannot be decoded a *DecodeError.
+// answer, a redirect included, is an *APIError; a 2xx body that cannot be
+// decoded a *DecodeError; a body cut short an error that wraps the read's.
 func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 	var body []byte
 	if r.Body != nil {
@@ -167,7 +250,7 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 		h.Set("Idempotency-Key", key)
 	}
 
-	c := &call{t: t, method: r.Method, path: r.Path}
+	c := &call{t: t, method: r.Method, path: r.Path, repeatable: r.Idempotent || r.Method == http.MethodGet || r.Method == http.MethodHead}
 	retrier := retryablehttp.Client{
 		HTTPClient:   t.client,
 		RetryMax:     t.o.MaxRetries,
@@ -186,30 +269,31 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 		}
 		return 0, fmt.Errorf("mergelink: %s %s: %w", r.Method, r.Path, err)
 	}
-	defer resp.Body.Close()
+	resp.Body.Close()
 
-	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
-	limit := t.o.MaxErrorBody
-	if ok {
-		limit = t.o.MaxBody
-	}
-	data, cut, err := readAtMost(resp.Body, limit)
-	if err != nil {
+	// checkRetry read the last answer's body, inside its attempt.
+	if err := c.readErr; err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = fmt.Errorf("%w (%v)", ctxErr, err)
+		}
 		return resp.StatusCode, fmt.Errorf("mergelink: %s %s: reading the %d response: %w", r.Method, r.Path, resp.StatusCode, err)
 	}
-	if !ok {
-		return resp.StatusCode, newAPIError(r.Method, r.Path, resp, data, cut, c.attempts, time.Now())
+	if !success(resp) {
+		return resp.StatusCode, newAPIError(r.Method, r.Path, resp, c.body, c.cut, c.attempts, time.Now())
 	}
-	if cut {
-		return resp.StatusCode, &DecodeError{Method: r.Method, Path: r.Path, StatusCode: resp.StatusCode, Truncated: true, Limit: limit}
+	if c.cut {
+		return resp.StatusCode, &DecodeError{Method: r.Method, Path: r.Path, StatusCode: resp.StatusCode, Truncated: true, Limit: t.o.MaxBody}
 	}
 	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return resp.StatusCode, &DecodeError{Method: r.Method, Path: r.Path, StatusCode: resp.StatusCode, Limit: limit, Err: err}
+		if err := json.Unmarshal(c.body, out); err != nil {
+			return resp.StatusCode, &DecodeError{Method: r.Method, Path: r.Path, StatusCode: resp.StatusCode, Limit: t.o.MaxBody, Err: err}
 		}
 	}
 	return resp.StatusCode, nil
 }
+
+// success reports whether resp has a 2xx status.
+func success(resp *http.Response) bool { return resp.StatusCode >= 200 && resp.StatusCode <= 299 }
 
 // hideURL puts path in place of the URL that net/http writes into its
 // errors, since the URL may hold what Path leaves out (a public token in the

@@ -156,15 +156,33 @@ func TestTransportErrorRetried(t *testing.T) {
 	assert.Equal(t, int32(2), n.Load())
 }
 
-func TestRedirectLoopNotRetried(t *testing.T) {
+// A redirect is the answer: it is neither followed nor retried, and the
+// error says where it pointed, without the query, fragment or user info.
+func TestRedirectNotFollowed(t *testing.T) {
 	t.Parallel()
-	srv, n := counter(t, func(_ int, w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, r.URL.Path, http.StatusFound)
-	})
-	tr, _ := newTransport(t, Options{MaxRetries: 2})
-	_, err := tr.Do(context.Background(), &Request{Method: "GET", URL: srv.URL + "/loop", Path: "/loop"}, nil)
-	require.ErrorContains(t, err, "stopped after 10 redirects")
-	assert.Equal(t, int32(10), n.Load(), "one attempt of 10 requests, not retried")
+	for _, tc := range []struct{ location, want string }{
+		{"/loop?api_key=s3cret#frag", "/loop"},
+		{"https://user:s3cret@other.example:8443/x?token=s3cret", "https://other.example:8443/x"},
+		{"http://user:s3cret@[bad/x", "http://[bad/x"},
+		{"", ""},
+		{"/" + strings.Repeat("é", maxLocation), "/" + strings.Repeat("é", maxLocation/2-1) + "..."},
+	} {
+		srv, n := counter(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			if tc.location != "" {
+				w.Header().Set("Location", tc.location)
+			}
+			w.WriteHeader(http.StatusFound)
+		})
+		tr, _ := newTransport(t, Options{MaxRetries: 2})
+		_, err := tr.Do(context.Background(), &Request{Method: "GET", URL: srv.URL + "/loop", Path: "/loop"}, nil)
+		var ae *APIError
+		require.ErrorAs(t, err, &ae, tc.location)
+		assert.Equal(t, http.StatusFound, ae.StatusCode)
+		assert.Equal(t, tc.want, ae.Location)
+		assert.NotContains(t, err.Error(), "s3cret")
+		assert.Contains(t, err.Error(), "not followed")
+		assert.Equal(t, int32(1), n.Load(), "one request, neither followed nor retried")
+	}
 }
 
 func TestConnectionRefusedRetriedThenFails(t *testing.T) {
@@ -193,7 +211,12 @@ func TestRetryAfterParsing(t *testing.T) {
 		{" 0 ", 0, true},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
 		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
+		{now.Add(400 * 24 * time.Hour).Format(http.TimeFormat), 24 * time.Hour, true},
+		{"90000", 24 * time.Hour, true},
+		{"99999999999999999999", 24 * time.Hour, true},
 		{"-3", 0, false},
+		{"+3", 0, false},
+		{"1.5", 0, false},
 		{"soon", 0, false},
 		{"", 0, false},
 	}
@@ -518,7 +541,8 @@ func TestDefaultHTTPClient(t *testing.T) {
 	tr := New(Options{APIKey: testKey})
 	assert.NotSame(t, http.DefaultClient, tr.o.HTTPClient)
 	assert.Equal(t, DefaultTimeout, tr.o.HTTPClient.Timeout)
-	assert.Equal(t, DefaultTimeout, tr.client.Timeout)
+	assert.Zero(t, tr.client.Timeout, "the timeout is the attempt's, through its context")
+	assert.Equal(t, DefaultTimeout, tr.client.Transport.(*attempt).timeout)
 	assert.Nil(t, tr.o.Logger, "silent unless given a logger")
 	for _, s := range []string{fmt.Sprint(tr), fmt.Sprintf("%+v", tr), fmt.Sprintf("%#v", tr), fmt.Sprintf("%+v", *tr)} {
 		assert.NotContains(t, s, testKey)

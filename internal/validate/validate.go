@@ -4,63 +4,18 @@ package validate
 
 import (
 	"fmt"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/mergelink/mergelink/mergeerr"
 )
 
-// Problem is one rule that one field of a params value breaks.
-type Problem struct {
-	// Field is the Go name of the field, such as "LinkExpiryMins" or
-	// "CommonModels[1].ModelID".
-	Field string
-	// Rule says what the field must be, such as "required" or
-	// "must be between 30 and 720".
-	Rule string
-	// Value is the offending value as text, or empty when it is empty or
-	// must not be shown.
-	Value string
-}
+// Problem is one rule that one field of a params value breaks. It is
+// defined in the public package mergeerr, so that users see its fields.
+type Problem = mergeerr.ValidationProblem
 
-func (p Problem) String() string {
-	if p.Value == "" {
-		return p.Field + ": " + p.Rule
-	}
-	return fmt.Sprintf("%s: %s (got %s)", p.Field, p.Rule, p.Value)
-}
-
-// ValidationError lists every problem found in a params value. A call that
-// returns it has sent nothing.
-type ValidationError struct {
-	// Params names the params type, such as "LinkTokenParams".
-	Params string
-	// Problems holds every problem found, in field order.
-	Problems []Problem
-}
-
-// Error lists every problem on one line.
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("mergelink: invalid ")
-	b.WriteString(e.Params)
-	b.WriteString(": ")
-	for i, p := range e.Problems {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
-
-// Has reports whether some problem names field.
-func (e *ValidationError) Has(field string) bool {
-	for _, p := range e.Problems {
-		if p.Field == field {
-			return true
-		}
-	}
-	return false
-}
+// ValidationError lists every problem found in a params value; see
+// mergeerr.ValidationError.
+type ValidationError = mergeerr.ValidationError
 
 // Checker collects the problems of one params value.
 type Checker struct {

@@ -1,0 +1,259 @@
+// Package mcptest serves a fake Agent Handler tool pack over MCP from a
+// mergetest.Server, on the MCP Go SDK's own server side, so that an agent
+// built on agentmcp can be tested offline from its first tool call to a
+// connected account and back.
+//
+//	srv := mergetest.NewTestServer(t)
+//	pack := mcptest.Mount(srv)
+//	s, err := agentmcp.Connect(ctx, c, pack.ID(), user.ID)
+//
+// The tool pack holds every connector of mergetest's catalog (GET
+// /connectors/) with its tools, named <connector>_<tool>
+// (linear_create_issue, linear_search_issues, ...). For a connector the
+// registered user has not connected, the pack also lists
+// authenticate_<connector>, and every tool of the connector answers, as
+// Agent Handler does, with the authenticate payload {"message",
+// "magic_link_url", "link_token"}: a real link token of the server, whose
+// magic link page (or mergetest.Server.CompleteAgentLink) connects the
+// connector. From then on the connector's tools answer with plausible
+// content and its authenticate tool is no longer listed. With the query
+// authenticated_only=true, the tools of unconnected connectors and every
+// authenticate tool are hidden.
+//
+// The fake reads the registered user and the catalog, and creates link
+// tokens, through the server's own API with its key, as a client would:
+// those requests show in mergetest.Server.Requests beside the MCP ones.
+package mcptest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/agenthandler"
+	"github.com/mergelink/mergelink/mergetest"
+)
+
+// DefaultPageSize is how many tools a page of tools/list holds unless
+// WithPageSize sets another: small, so that a listing spans pages.
+const DefaultPageSize = 10
+
+// Option configures Mount.
+type Option func(*ToolPack)
+
+// WithToolPackID sets the tool pack's id, a UUID; the default is a fixed
+// one, ToolPackID.
+func WithToolPackID(id string) Option { return func(p *ToolPack) { p.id = id } }
+
+// WithPageSize sets how many tools a page of tools/list holds.
+func WithPageSize(n int) Option {
+	return func(p *ToolPack) {
+		if n > 0 {
+			p.pageSize = n
+		}
+	}
+}
+
+// ToolPackID is the id of a tool pack that Mount serves unless
+// WithToolPackID sets another.
+const ToolPackID = "4f9b2c1e-7d3a-4e5b-9c8d-0a1b2c3d4e5f"
+
+// ToolPack is a fake tool pack served by a mergetest.Server. Its methods
+// are safe for concurrent use.
+type ToolPack struct {
+	srv      *mergetest.Server
+	id       string
+	pageSize int
+	client   *mergelink.Client
+
+	mu       sync.Mutex
+	catalog  []agenthandler.Connector // read once, on the first request
+	servers  map[string]*mcp.Server   // by what they list: see server
+	calls    []Call
+	sequence int
+}
+
+// Call is a tool call the fake answered.
+type Call struct {
+	Tool             string
+	RegisteredUserID string
+	Arguments        json.RawMessage
+	// NeedsAuth reports that the fake answered with the authenticate
+	// payload.
+	NeedsAuth bool
+}
+
+// Mount serves a fake tool pack at srv's MCP endpoint
+// (mergetest.AgentPath+mergetest.MCPPath), replacing any handler mounted
+// before, and returns it. It panics when an option is invalid.
+func Mount(srv *mergetest.Server, opts ...Option) *ToolPack {
+	p := &ToolPack{srv: srv, id: ToolPackID, pageSize: DefaultPageSize}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(p)
+		}
+	}
+	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
+	if err != nil {
+		panic("mcptest: " + err.Error())
+	}
+	p.client = c
+	if _, err := c.AgentHandler().MCPURL(p.id, p.id); err != nil {
+		panic("mcptest: the tool pack id must be a UUID: " + err.Error())
+	}
+	mcpHandler := mcp.NewStreamableHTTPHandler(p.server, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
+	srv.HandleMCP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("tool_pack_id") != p.id {
+			writeError(w, http.StatusNotFound, "tool_pack_not_found", "No Tool Pack has this id.")
+			return
+		}
+		user, err := p.client.AgentHandler().GetRegisteredUser(r.Context(), r.PathValue("registered_user_id"))
+		if err != nil {
+			writeError(w, http.StatusNotFound, "registered_user_not_found", "No Registered User has this id.")
+			return
+		}
+		catalog, err := p.connectors(r.Context())
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "catalog_unavailable", "mcptest: reading the connectors: "+err.Error())
+			return
+		}
+		ctx := context.WithValue(r.Context(), stateKey{}, &state{
+			user:              user,
+			catalog:           catalog,
+			authenticatedOnly: r.URL.Query().Get("authenticated_only") == "true",
+		})
+		mcpHandler.ServeHTTP(w, r.WithContext(ctx))
+	}))
+	return p
+}
+
+// ID returns the tool pack's id.
+func (p *ToolPack) ID() string { return p.id }
+
+// Calls returns the tool calls answered so far, in order.
+func (p *ToolPack) Calls() []Call {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.calls)
+}
+
+// state is what one MCP request's server is built from.
+type state struct {
+	user              *agenthandler.RegisteredUser
+	catalog           []agenthandler.Connector
+	authenticatedOnly bool
+}
+
+type stateKey struct{}
+
+// connectors returns the server's connector catalog, read once.
+func (p *ToolPack) connectors(ctx context.Context) ([]agenthandler.Connector, error) {
+	p.mu.Lock()
+	catalog := p.catalog
+	p.mu.Unlock()
+	if catalog != nil {
+		return catalog, nil
+	}
+	for k, err := range p.client.AgentHandler().ListConnectors(ctx, agenthandler.ListConnectorsParams{}) {
+		if err != nil {
+			return nil, err
+		}
+		catalog = append(catalog, k)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.catalog = catalog
+	return catalog, nil
+}
+
+// server returns the MCP server of one request, which lists the tools the
+// registered user sees now. A server is built once for each user, set of
+// connected connectors and authenticated_only, since building one costs
+// far more than a request.
+func (p *ToolPack) server(r *http.Request) *mcp.Server {
+	st := r.Context().Value(stateKey{}).(*state)
+	connected := slices.Sorted(slices.Values(st.user.AuthenticatedConnectors))
+	key := fmt.Sprintf("%s %t %s", st.user.ID, st.authenticatedOnly, strings.Join(connected, ","))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s, ok := p.servers[key]; ok {
+		return s
+	}
+	s := p.build(st)
+	if p.servers == nil {
+		p.servers = map[string]*mcp.Server{}
+	}
+	p.servers[key] = s
+	return s
+}
+
+// build builds the MCP server that lists the tools st's user sees.
+func (p *ToolPack) build(st *state) *mcp.Server {
+	s := mcp.NewServer(&mcp.Implementation{Name: "mergetest-agent-handler", Version: mergelink.Version}, &mcp.ServerOptions{PageSize: p.pageSize})
+	for _, k := range st.catalog {
+		connected := slices.Contains(st.user.AuthenticatedConnectors, k.Slug)
+		if !connected && st.authenticatedOnly {
+			continue
+		}
+		if !connected {
+			s.AddTool(&mcp.Tool{
+				Name:        "authenticate_" + k.Slug,
+				Description: fmt.Sprintf("Connect %s for this user: answers a link for the user to open.", k.Name),
+				InputSchema: map[string]any{"type": "object", "properties": map[string]any{}},
+			}, p.authenticate(st.user.ID, k))
+		}
+		for _, t := range k.Tools {
+			tool := &mcp.Tool{Name: k.Slug + "_" + t.Name, Description: t.Description, InputSchema: inputSchema(t.Name)}
+			if connected {
+				s.AddTool(tool, p.work(st.user.ID, k, t.Name))
+			} else {
+				s.AddTool(tool, p.authenticate(st.user.ID, k))
+			}
+		}
+	}
+	return s
+}
+
+// authenticate answers with the authenticate payload for connector k: a
+// new link token of the server for the user.
+func (p *ToolPack) authenticate(userID string, k agenthandler.Connector) mcp.ToolHandler {
+	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		p.record(req, userID, true)
+		lt, err := p.client.CreateAgentLinkToken(ctx, userID, agenthandler.LinkTokenParams{Connector: k.Slug})
+		if err != nil {
+			return nil, fmt.Errorf("mcptest: creating a link token: %w", err)
+		}
+		payload := map[string]string{
+			"message":        fmt.Sprintf("%s is not connected for this user. Ask the user to open the link and connect %s, then try again.", k.Name, k.Name),
+			"magic_link_url": lt.MagicLinkURL,
+			"link_token":     lt.LinkToken,
+		}
+		b, err := json.Marshal(payload)
+		if err != nil {
+			return nil, err
+		}
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}}, nil
+	}
+}
+
+// record notes a call.
+func (p *ToolPack) record(req *mcp.CallToolRequest, userID string, needsAuth bool) {
+	args := slices.Clone(req.Params.Arguments)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, Call{Tool: req.Params.Name, RegisteredUserID: userID, Arguments: args, NeedsAuth: needsAuth})
+}
+
+// writeError answers status with Agent Handler's error body.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"type": strings.ToLower(http.StatusText(status)), "code": code, "message": message}})
+}

@@ -1,0 +1,265 @@
+package agentmcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/internal/paging"
+)
+
+// Session is an MCP session with one tool pack for one registered user.
+// It keeps the last tool listing, and lists again before the next call
+// whenever the user may have connected a connector: Merge asks an agent to
+// list the tools again after that. Its methods are safe for concurrent use.
+type Session struct {
+	path string
+	open func(context.Context) (*mcp.ClientSession, error)
+
+	mu      sync.Mutex
+	cs      *mcp.ClientSession
+	broken  bool // cs failed: the next request opens a new one
+	closed  bool
+	tools   []*mcp.Tool
+	listed  bool
+	stale   bool
+	marks   int             // how many times stale was set: see refresh
+	pending map[string]bool // connectors a call was told to authenticate
+}
+
+// Tools returns the tools of the tool pack, every page of the listing. It
+// lists them when the Session has not yet, or when its listing may be out
+// of date (after an authenticate answer, or Invalidate); otherwise it
+// returns the last listing. Refresh lists them whatever the state.
+func (s *Session) Tools(ctx context.Context) ([]*mcp.Tool, error) {
+	s.mu.Lock()
+	fresh := s.listed && !s.stale
+	tools := slices.Clone(s.tools)
+	s.mu.Unlock()
+	if fresh {
+		return tools, nil
+	}
+	return s.refresh(ctx)
+}
+
+// Refresh lists the tools again, every page, and keeps the listing: call
+// it once the user connected a connector. Call and Tools do it on their
+// own when they know the listing may be out of date.
+func (s *Session) Refresh(ctx context.Context) error {
+	_, err := s.refresh(ctx)
+	return err
+}
+
+// refresh lists every page of tools and records the listing, clearing the
+// connectors it shows as connected from those awaited.
+// A mark made while the listing was under way (Invalidate, say) keeps the
+// listing stale: the connection it announces may have come after the
+// server answered.
+func (s *Session) refresh(ctx context.Context) ([]*mcp.Tool, error) {
+	s.mu.Lock()
+	marks := s.marks
+	s.mu.Unlock()
+	tools, err := withSession(s, ctx, "tools/list", true, s.listAll)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tools, s.listed = tools, true
+	for c := range s.pending {
+		if c == "" || connected(c, tools) {
+			delete(s.pending, c)
+		}
+	}
+	s.stale = len(s.pending) > 0 || s.marks != marks
+	return slices.Clone(tools), nil
+}
+
+// markStale makes the next Call or Tools list again. It runs with s.mu
+// held.
+func (s *Session) markStale() {
+	s.stale = true
+	s.marks++
+}
+
+// listAll reads every page of tools/list through the module's one
+// pagination loop, which stops a server whose cursors go round.
+func (s *Session) listAll(ctx context.Context, cs *mcp.ClientSession) ([]*mcp.Tool, error) {
+	var tools []*mcp.Tool
+	fetch := func(cursor string) ([]*mcp.Tool, string, error) {
+		res, err := cs.ListTools(ctx, &mcp.ListToolsParams{Cursor: cursor})
+		if err != nil {
+			return nil, "", err
+		}
+		return res.Tools, res.NextCursor, nil
+	}
+	wrap := func(err error) error { return fmt.Errorf("listing the tools: %w", err) }
+	for t, err := range paging.Seq("", fetch, wrap) {
+		if err != nil {
+			return nil, err
+		}
+		tools = append(tools, t)
+	}
+	return tools, nil
+}
+
+// Invalidate marks the tool listing out of date, so that the next Call or
+// Tools lists the tools again first. Call it when you learn that the user
+// connected a connector: from the callback (agenthandler.ParseCallback) or
+// the credential.created webhook. After an authenticate answer the
+// Session does it on its own until a listing shows the connector
+// connected.
+func (s *Session) Invalidate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.markStale()
+}
+
+// Awaiting returns the connectors that a call was told to authenticate and
+// that no listing has shown connected since, sorted.
+func (s *Session) Awaiting() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for c := range s.pending {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Call calls the tool name with args (a value that encodes to a JSON
+// object, such as a map or a struct; nil for none). First, when the
+// listing may be out of date or does not name the tool, it lists the
+// tools again (Result.Refreshed).
+//
+// A tool that answers with an authenticate payload gives a Result whose
+// Auth is set, and no error; a payload whose link is unsafe to show (not
+// https, say) is an error. A tool that fails on its own gives a Result
+// with IsError. Call fails with a *mergelink.APIError for a non-2xx HTTP
+// answer, and with the server's JSON-RPC error (*jsonrpc.Error) for a
+// request it refuses, an unknown tool say.
+func (s *Session) Call(ctx context.Context, name string, args any) (*Result, error) {
+	if name == "" {
+		return nil, errors.New("agentmcp: Call: the tool name is empty")
+	}
+	s.mu.Lock()
+	relist := !s.listed || s.stale || !slices.ContainsFunc(s.tools, func(t *mcp.Tool) bool { return t.Name == name })
+	s.mu.Unlock()
+	r := &Result{Tool: name}
+	if relist {
+		if _, err := s.refresh(ctx); err != nil {
+			return nil, err
+		}
+		r.Refreshed = true
+	}
+	res, err := withSession(s, ctx, "tools/call "+name, false, func(ctx context.Context, cs *mcp.ClientSession) (*mcp.CallToolResult, error) {
+		return cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	})
+	if err != nil {
+		return nil, err
+	}
+	auth, err := authenticatePayload(res)
+	if err != nil {
+		return nil, fmt.Errorf("agentmcp: tool %s answered an authenticate payload that is not safe to show: %w", name, err)
+	}
+	if auth == nil {
+		r.Content, r.StructuredContent, r.IsError = res.Content, res.StructuredContent, res.IsError
+		return r, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r.Auth, r.Connector = auth, connectorOf(name, s.tools)
+	s.pending[r.Connector] = true
+	s.markStale()
+	return r, nil
+}
+
+// ErrClosed is returned by the calls of a Session after Close.
+var ErrClosed = errors.New("agentmcp: the session is closed")
+
+// Close ends the session. Later calls fail with ErrClosed.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.cs.Close()
+}
+
+// session returns the MCP session to send on, opening a new one (an
+// initialize request) when the last one failed.
+func (s *Session) session(ctx context.Context) (*mcp.ClientSession, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return nil, ErrClosed
+	case !s.broken:
+		return s.cs, nil
+	}
+	cs, err := call(ctx, "initialize", s.path, s.open)
+	if err != nil {
+		return nil, err
+	}
+	s.cs.Close()
+	s.cs, s.broken = cs, false
+	return cs, nil
+}
+
+// fail notes that cs failed with err. The SDK closes a connection after
+// most non-2xx answers, and one that is closed stays so: the next request
+// opens a new session. A refusal of the server's own (a JSON-RPC error,
+// such as an unknown tool) leaves it open.
+func (s *Session) fail(cs *mcp.ClientSession, err error) {
+	var apiErr *mergelink.APIError
+	if !errors.As(err, &apiErr) && !errors.Is(err, mcp.ErrConnectionClosed) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cs == cs {
+		s.broken = true
+	}
+}
+
+// withSession runs one request, method, through fn on the current MCP
+// session. When that session turns out closed and no answer came, it
+// opens a new one and, for an idempotent request (a listing, not a tool
+// call, which may have run), sends it once more.
+func withSession[T any](s *Session, ctx context.Context, method string, idempotent bool, fn func(context.Context, *mcp.ClientSession) (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		cs, err := s.session(ctx)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		v, err := call(ctx, method, s.path, func(ctx context.Context) (T, error) { return fn(ctx, cs) })
+		if err == nil {
+			return v, nil
+		}
+		s.fail(cs, err)
+		var apiErr *mergelink.APIError
+		if idempotent && attempt == 1 && errors.Is(err, mcp.ErrConnectionClosed) && !errors.As(err, &apiErr) && ctx.Err() == nil {
+			continue
+		}
+		return v, err
+	}
+}
+
+// String describes the session without the key it sends.
+func (s *Session) String() string {
+	return "agentmcp.Session{" + s.path + ", API key hidden}"
+}
+
+// GoString is String, so that %#v shows no more.
+func (s *Session) GoString() string { return s.String() }
