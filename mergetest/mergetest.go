@@ -297,7 +297,8 @@ func (s *Server) AllowCallbackOrigins(origins ...string) error {
 }
 
 // MaxClientRetryWait is the longest backoff of a client made with
-// ClientOptions.
+// ClientOptions, and the longest it waits for a Retry-After (such as one
+// FailNext sends).
 const MaxClientRetryWait = 10 * time.Millisecond
 
 // DefaultCloseWait is how long Close waits for queued webhook deliveries
@@ -375,8 +376,8 @@ func (s *Server) URL() string { return s.srv.URL }
 func (s *Server) APIKey() string { return s.apiKey }
 
 // ClientOptions returns the options that point a mergelink.Client at the
-// server, with retry waits of at most MaxClientRetryWait, and the allowed
-// callback origins the server holds:
+// server, with retry waits, Retry-After included, of at most
+// MaxClientRetryWait, and the allowed callback origins the server holds:
 //
 //	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 //
@@ -387,6 +388,7 @@ func (s *Server) ClientOptions() []mergelink.Option {
 		mergelink.WithBaseURL(s.URL() + UnifiedPath),
 		mergelink.WithAgentHandlerBaseURL(s.URL() + AgentPath),
 		mergelink.WithRetryWait(time.Millisecond, MaxClientRetryWait),
+		mergelink.WithMaxRetryAfter(MaxClientRetryWait),
 	}
 	s.mu.Lock()
 	origins := sortedKeys(s.origins)
@@ -493,8 +495,10 @@ type fault struct {
 // status is not 400 to 599.
 //
 // The header is sent as given, so a test can check that the client reads
-// it. A mergelink client honours it up to one minute, so a test that does
-// not mean to wait sends a small one, such as "0".
+// it (APIError.RetryAfter). A client made with ClientOptions waits for it at
+// most MaxClientRetryWait, so that a test does not wait seconds unless it
+// asks to: mergelink.WithMaxRetryAfter after ClientOptions raises the cap
+// (a mergelink client's default is one minute).
 func (s *Server) FailNext(n, status int, retryAfter string) {
 	if status < 400 || status > 599 {
 		panic(fmt.Sprintf("mergetest: FailNext: status must be 400 to 599, got %d", status))
