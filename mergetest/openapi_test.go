@@ -292,6 +292,18 @@ func TestResponsesMatchTheOpenAPI(t *testing.T) {
 	call("GET", ah+"/registered-users/?page_size=1", "", http.StatusOK)
 	call("GET", ah+"/registered-users/?page=2&page_size=1", "", http.StatusOK)
 	call("GET", ah+"/registered-users/?origin_user_id=nobody", "", http.StatusOK)
+
+	// Connectors, page by page, one by one, and a credential deleted.
+	page := call("GET", ah+"/connectors/?page_size=2", "", http.StatusOK)
+	for page["next"] != nil {
+		next, err := url.Parse(page["next"].(string))
+		require.NoError(t, err)
+		page = call("GET", next.RequestURI(), "", http.StatusOK)
+	}
+	call("GET", ah+"/connectors/", "", http.StatusOK)
+	call("GET", ah+"/connectors/linear/", "", http.StatusOK)
+	call("GET", ah+"/connectors/slack", "", http.StatusOK)
+	call("DELETE", ah+"/credentials/registered-users/"+id+"/connectors/linear/", "", http.StatusOK)
 	call("DELETE", ah+"/registered-users/"+id+"/", "", http.StatusOK)
 
 	for _, op := range []string{
@@ -299,6 +311,8 @@ func TestResponsesMatchTheOpenAPI(t *testing.T) {
 		"POST /registered-users/", "GET /registered-users/", "GET /registered-users/{registered_user_id}/",
 		"PATCH /registered-users/{registered_user_id}/", "DELETE /registered-users/{registered_user_id}/",
 		"POST /registered-users/{registered_user_id}/link-token/",
+		"GET /connectors/", "GET /connectors/{slug}/",
+		"DELETE /credentials/registered-users/{registered_user_id}/connectors/{connector_slug}/",
 	} {
 		assert.NotZero(t, checked[op], "the journey reaches %s", op)
 	}
