@@ -588,7 +588,9 @@ func TestWebhookHandlerRecordsOutcome(t *testing.T) {
 func TestWebhookHandlerOwnerTokens(t *testing.T) {
 	t.Parallel()
 	store := &ownerStore{}
-	h := newHandler(t, func(context.Context, *mergelink.WebhookEvent) error { return errors.New("fail, so the next copy claims again") },
+	h := newHandler(t, func(context.Context, *mergelink.WebhookEvent) error {
+		return errors.New("fail, so the next copy claims again")
+	},
 		mergelink.WithDuplicateStore(store))
 	body := payload(mergelink.EventIssueNew, `{}`)
 	postSigned(h, body)
@@ -635,4 +637,37 @@ func TestWebhookHandlerRecordsAfterClientLeft(t *testing.T) {
 	req.Header.Set(mergelink.SignatureHeader, sig)
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	assert.Equal(t, 1, store.Len(), "the success is recorded")
+}
+
+// cancelStore cancels the request's context while granting the claim, as
+// when a claim comes after the function's time is gone.
+type cancelStore struct {
+	stubStore
+	cancel context.CancelFunc
+}
+
+func (s *cancelStore) Begin(ctx context.Context, key, owner string, lease time.Duration) (mergelink.DeliveryState, error) {
+	s.cancel()
+	return s.stubStore.Begin(ctx, key, owner, lease)
+}
+
+// A claim granted when the function's context has already ended is
+// released at once, and answered 503 without calling the function.
+func TestWebhookHandlerClaimTooLate(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	store := &cancelStore{stubStore: stubStore{state: mergelink.DeliveryNew}, cancel: cancel}
+	var r recorder
+	h := newHandler(t, r.fn, mergelink.WithDuplicateStore(store))
+	b, sig := signed(payload(mergelink.EventIssueNew, `{}`))
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/", bytes.NewReader(b))
+	req.Header.Set(mergelink.SignatureHeader, sig)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Zero(t, r.calls())
+	require.Len(t, store.done, 1)
+	for _, ok := range store.done {
+		assert.False(t, ok, "the claim is released as a failure")
+	}
 }

@@ -50,6 +50,7 @@ func TestMemoryStoreContract(t *testing.T) {
 		return deliverytest.Harness{
 			Store:   newStore(t, delivery.MemoryOptions{TTL: ttl, Now: clock.Now}),
 			Advance: clock.Advance,
+			Waits:   true,
 		}
 	})
 }

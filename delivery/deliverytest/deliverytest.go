@@ -24,6 +24,10 @@ type Harness struct {
 	// store on a server's clock: the suite then uses short leases and a
 	// short TTL and waits for them by polling.
 	Advance func(d time.Duration)
+	// Waits is true for a store whose Begin waits while another owner's
+	// claim is live (MemoryStore): the suite then checks for Busy with a
+	// context that ends after 50ms, and takes its error as Busy.
+	Waits bool
 }
 
 // realLease and realTTL are the durations used on a real clock.
@@ -38,7 +42,7 @@ func Run(t *testing.T, newHarness func(t *testing.T, ttl time.Duration) Harness)
 	t.Helper()
 	for _, tc := range []struct {
 		name string
-		test func(t *testing.T, h Harness, ttl time.Duration)
+		test func(t *testing.T, s store, h Harness, ttl time.Duration)
 	}{
 		{"ClaimThenDone", claimThenDone},
 		{"FailureForgotten", failureForgotten},
@@ -56,9 +60,15 @@ func Run(t *testing.T, newHarness func(t *testing.T, ttl time.Duration) Harness)
 				ttl = realTTL
 				h = newHarness(t, ttl)
 			}
-			tc.test(t, h, ttl)
+			tc.test(t, store{h.Store, h.Waits}, h, ttl)
 		})
 	}
+}
+
+// store is the store under test, and whether its Begin waits.
+type store struct {
+	delivery.Store
+	waits bool
 }
 
 var keySeq atomic.Int64
@@ -68,18 +78,22 @@ func newKey(t *testing.T) string {
 	return fmt.Sprintf("deliverytest-%d-%d-%s", time.Now().UnixNano(), keySeq.Add(1), t.Name())
 }
 
-func begin(t *testing.T, s delivery.Store, key, owner string, lease time.Duration) delivery.State {
+func begin(t *testing.T, s store, key, owner string, lease time.Duration) delivery.State {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
+	ctx := context.Background()
+	if s.waits {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+	}
 	state, err := s.Begin(ctx, key, owner, lease)
-	if err != nil && !(state == delivery.Busy && errors.Is(err, context.DeadlineExceeded)) {
+	if err != nil && !(s.waits && state == delivery.Busy && errors.Is(err, context.DeadlineExceeded)) {
 		t.Fatalf("Begin(%q, %q): %v", key, owner, err)
 	}
 	return state
 }
 
-func done(t *testing.T, s delivery.Store, key, owner string, succeeded bool) error {
+func done(t *testing.T, s store, key, owner string, succeeded bool) error {
 	t.Helper()
 	return s.Done(context.Background(), key, owner, succeeded)
 }
@@ -94,125 +108,125 @@ func want(t *testing.T, got, want delivery.State, what string) {
 // lease is the lease a test that does not wait for it uses.
 const lease = time.Minute
 
-func claimThenDone(t *testing.T, h Harness, _ time.Duration) {
+func claimThenDone(t *testing.T, s store, h Harness, _ time.Duration) {
 	key := newKey(t)
-	want(t, begin(t, h.Store, key, "a", lease), delivery.New, "first Begin")
-	want(t, begin(t, h.Store, key, "b", lease), delivery.Busy, "Begin while a holds the claim")
-	if err := done(t, h.Store, key, "a", true); err != nil {
+	want(t, begin(t, s, key, "a", lease), delivery.New, "first Begin")
+	want(t, begin(t, s, key, "b", lease), delivery.Busy, "Begin while a holds the claim")
+	if err := done(t, s, key, "a", true); err != nil {
 		t.Fatalf("Done by the owner: %v", err)
 	}
-	want(t, begin(t, h.Store, key, "c", lease), delivery.Done, "Begin after a success")
-	want(t, begin(t, h.Store, key, "c", lease), delivery.Done, "Begin again after a success")
-	if err := done(t, h.Store, key, "a", false); !errors.Is(err, delivery.ErrClaimLost) {
+	want(t, begin(t, s, key, "c", lease), delivery.Done, "Begin after a success")
+	want(t, begin(t, s, key, "c", lease), delivery.Done, "Begin again after a success")
+	if err := done(t, s, key, "a", false); !errors.Is(err, delivery.ErrClaimLost) {
 		t.Errorf("Done on a finished delivery: got %v, want ErrClaimLost", err)
 	}
-	want(t, begin(t, h.Store, key, "c", lease), delivery.Done, "a late failure does not undo a success")
+	want(t, begin(t, s, key, "c", lease), delivery.Done, "a late failure does not undo a success")
 }
 
-func failureForgotten(t *testing.T, h Harness, _ time.Duration) {
+func failureForgotten(t *testing.T, s store, h Harness, _ time.Duration) {
 	key := newKey(t)
-	want(t, begin(t, h.Store, key, "a", lease), delivery.New, "first Begin")
-	if err := done(t, h.Store, key, "a", false); err != nil {
+	want(t, begin(t, s, key, "a", lease), delivery.New, "first Begin")
+	if err := done(t, s, key, "a", false); err != nil {
 		t.Fatalf("Done(failure) by the owner: %v", err)
 	}
-	want(t, begin(t, h.Store, key, "b", lease), delivery.New, "Begin after a failure")
-	if err := done(t, h.Store, key, "b", true); err != nil {
+	want(t, begin(t, s, key, "b", lease), delivery.New, "Begin after a failure")
+	if err := done(t, s, key, "b", true); err != nil {
 		t.Fatalf("Done by the new owner: %v", err)
 	}
-	want(t, begin(t, h.Store, key, "c", lease), delivery.Done, "Begin after the retry succeeded")
+	want(t, begin(t, s, key, "c", lease), delivery.Done, "Begin after the retry succeeded")
 }
 
-func onlyOwner(t *testing.T, h Harness, _ time.Duration) {
+func onlyOwner(t *testing.T, s store, h Harness, _ time.Duration) {
 	key := newKey(t)
-	want(t, begin(t, h.Store, key, "a", lease), delivery.New, "first Begin")
+	want(t, begin(t, s, key, "a", lease), delivery.New, "first Begin")
 	for _, succeeded := range []bool{true, false} {
-		if err := done(t, h.Store, key, "intruder", succeeded); !errors.Is(err, delivery.ErrClaimLost) {
+		if err := done(t, s, key, "intruder", succeeded); !errors.Is(err, delivery.ErrClaimLost) {
 			t.Errorf("Done(%t) by another owner: got %v, want ErrClaimLost", succeeded, err)
 		}
 	}
-	want(t, begin(t, h.Store, key, "b", lease), delivery.Busy, "the claim is still a's")
+	want(t, begin(t, s, key, "b", lease), delivery.Busy, "the claim is still a's")
 	// A store on a server's clock may record this one: it cannot tell a
 	// claim that expired from none.
-	if err := done(t, h.Store, newKey(t), "a", true); !errors.Is(err, delivery.ErrClaimLost) && h.Advance != nil {
+	if err := done(t, s, newKey(t), "a", true); !errors.Is(err, delivery.ErrClaimLost) && h.Advance != nil {
 		t.Errorf("Done on a key never claimed: got %v, want ErrClaimLost", err)
 	}
-	if err := done(t, h.Store, key, "a", true); err != nil {
+	if err := done(t, s, key, "a", true); err != nil {
 		t.Fatalf("Done by the owner: %v", err)
 	}
-	want(t, begin(t, h.Store, key, "b", lease), delivery.Done, "after the owner's success")
+	want(t, begin(t, s, key, "b", lease), delivery.Done, "after the owner's success")
 }
 
 // takeover: a claim whose lease ran out goes to the next copy, and the
 // late owner's Done changes nothing.
-func takeover(t *testing.T, h Harness, _ time.Duration) {
+func takeover(t *testing.T, s store, h Harness, _ time.Duration) {
 	key := newKey(t)
 	if h.Advance != nil {
-		want(t, begin(t, h.Store, key, "a", lease), delivery.New, "first Begin")
+		want(t, begin(t, s, key, "a", lease), delivery.New, "first Begin")
 		h.Advance(lease - time.Millisecond)
-		want(t, begin(t, h.Store, key, "b", lease), delivery.Busy, "just before the lease ends")
+		want(t, begin(t, s, key, "b", lease), delivery.Busy, "just before the lease ends")
 		h.Advance(time.Millisecond)
-		want(t, begin(t, h.Store, key, "b", lease), delivery.New, "at the lease end, b takes over")
+		want(t, begin(t, s, key, "b", lease), delivery.New, "at the lease end, b takes over")
 	} else {
 		start := time.Now()
-		want(t, begin(t, h.Store, key, "a", realLease), delivery.New, "first Begin")
+		want(t, begin(t, s, key, "a", realLease), delivery.New, "first Begin")
 		poll(t, "b takes the claim over", func() bool {
-			return begin(t, h.Store, key, "b", lease) == delivery.New
+			return begin(t, s, key, "b", lease) == delivery.New
 		})
 		if took := time.Since(start); took < realLease {
 			t.Errorf("b took the claim over after %v, before the %v lease ended", took, realLease)
 		}
 	}
-	if err := done(t, h.Store, key, "a", true); !errors.Is(err, delivery.ErrClaimLost) {
+	if err := done(t, s, key, "a", true); !errors.Is(err, delivery.ErrClaimLost) {
 		t.Errorf("a's late Done: got %v, want ErrClaimLost", err)
 	}
-	want(t, begin(t, h.Store, key, "c", lease), delivery.Busy, "a's late Done changed nothing: b holds the claim")
-	if err := done(t, h.Store, key, "b", false); err != nil {
+	want(t, begin(t, s, key, "c", lease), delivery.Busy, "a's late Done changed nothing: b holds the claim")
+	if err := done(t, s, key, "b", false); err != nil {
 		t.Fatalf("b's Done(failure): %v", err)
 	}
-	want(t, begin(t, h.Store, key, "c", lease), delivery.New, "after b's failure")
-	if err := done(t, h.Store, key, "c", true); err != nil {
+	want(t, begin(t, s, key, "c", lease), delivery.New, "after b's failure")
+	if err := done(t, s, key, "c", true); err != nil {
 		t.Fatalf("c's Done: %v", err)
 	}
-	want(t, begin(t, h.Store, key, "d", lease), delivery.Done, "after c's success")
+	want(t, begin(t, s, key, "d", lease), delivery.Done, "after c's success")
 }
 
-func lateDoneUntaken(t *testing.T, h Harness, _ time.Duration) {
+func lateDoneUntaken(t *testing.T, s store, h Harness, _ time.Duration) {
 	if h.Advance == nil {
 		t.Skip("needs the store's clock: on a server's clock the lease end cannot be passed without a Begin")
 	}
 	key := newKey(t)
-	want(t, begin(t, h.Store, key, "a", lease), delivery.New, "first Begin")
+	want(t, begin(t, s, key, "a", lease), delivery.New, "first Begin")
 	h.Advance(2 * lease)
-	if err := done(t, h.Store, key, "a", true); err != nil {
+	if err := done(t, s, key, "a", true); err != nil {
 		t.Fatalf("the owner's Done after its lease, nobody took over: %v", err)
 	}
-	want(t, begin(t, h.Store, key, "b", lease), delivery.Done, "the success is recorded")
+	want(t, begin(t, s, key, "b", lease), delivery.Done, "the success is recorded")
 }
 
-func rememberedUntilTTL(t *testing.T, h Harness, ttl time.Duration) {
+func rememberedUntilTTL(t *testing.T, s store, h Harness, ttl time.Duration) {
 	key := newKey(t)
-	want(t, begin(t, h.Store, key, "a", lease), delivery.New, "first Begin")
+	want(t, begin(t, s, key, "a", lease), delivery.New, "first Begin")
 	start := time.Now()
-	if err := done(t, h.Store, key, "a", true); err != nil {
+	if err := done(t, s, key, "a", true); err != nil {
 		t.Fatalf("Done: %v", err)
 	}
 	if h.Advance != nil {
 		h.Advance(ttl - time.Millisecond)
-		want(t, begin(t, h.Store, key, "b", lease), delivery.Done, "just before the TTL")
+		want(t, begin(t, s, key, "b", lease), delivery.Done, "just before the TTL")
 		h.Advance(time.Millisecond)
-		want(t, begin(t, h.Store, key, "b", lease), delivery.New, "at the TTL")
+		want(t, begin(t, s, key, "b", lease), delivery.New, "at the TTL")
 		return
 	}
-	want(t, begin(t, h.Store, key, "b", lease), delivery.Done, "right after the success")
+	want(t, begin(t, s, key, "b", lease), delivery.Done, "right after the success")
 	poll(t, "the success is forgotten", func() bool {
-		return begin(t, h.Store, key, "b", lease) == delivery.New
+		return begin(t, s, key, "b", lease) == delivery.New
 	})
 	if took := time.Since(start); took < ttl {
 		t.Errorf("forgotten after %v, before the %v TTL", took, ttl)
 	}
 }
 
-func concurrentCopies(t *testing.T, h Harness, _ time.Duration) {
+func concurrentCopies(t *testing.T, s store, h Harness, _ time.Duration) {
 	key := newKey(t)
 	const copies = 100
 	var runs atomic.Int32
@@ -224,7 +238,7 @@ func concurrentCopies(t *testing.T, h Harness, _ time.Duration) {
 			defer wg.Done()
 			owner := fmt.Sprint("copy-", i)
 			for {
-				state, err := h.Store.Begin(context.Background(), key, owner, lease)
+				state, err := s.Begin(context.Background(), key, owner, lease)
 				if err != nil {
 					errs <- err
 					return
@@ -232,7 +246,7 @@ func concurrentCopies(t *testing.T, h Harness, _ time.Duration) {
 				switch state {
 				case delivery.New:
 					runs.Add(1)
-					if err := h.Store.Done(context.Background(), key, owner, true); err != nil {
+					if err := s.Done(context.Background(), key, owner, true); err != nil {
 						errs <- err
 					}
 					return
@@ -253,7 +267,7 @@ func concurrentCopies(t *testing.T, h Harness, _ time.Duration) {
 	}
 }
 
-func badArguments(t *testing.T, h Harness, _ time.Duration) {
+func badArguments(t *testing.T, s store, h Harness, _ time.Duration) {
 	for _, tc := range []struct {
 		key, owner string
 		lease      time.Duration
@@ -262,7 +276,7 @@ func badArguments(t *testing.T, h Harness, _ time.Duration) {
 		{newKey(t), "", lease},
 		{newKey(t), "a", 0},
 	} {
-		if _, err := h.Store.Begin(context.Background(), tc.key, tc.owner, tc.lease); err == nil {
+		if _, err := s.Begin(context.Background(), tc.key, tc.owner, tc.lease); err == nil {
 			t.Errorf("Begin(%q, %q, %v) succeeded, want an error", tc.key, tc.owner, tc.lease)
 		}
 	}

@@ -1,17 +1,26 @@
 // Command webhookserver receives Merge webhooks. It verifies each one's
 // signature with the keys in MERGE_WEBHOOK_KEYS and keeps the account tokens
-// that LinkedAccount webhooks carry, in memory, by Linked Account id and by
-// end user origin id. It logs to stderr, and only masked tokens.
+// that LinkedAccount webhooks carry, by Linked Account id and by end user
+// origin id, sealed with AES-256-GCM under the key in TOKEN_SEALING_KEY. It
+// keeps them, and the deliveries it processed (so that Merge's retries run
+// once), in a SQLite file (-db), or in PostgreSQL when DATABASE_URL is set:
+// several copies on one PostgreSQL then form a fleet behind a load
+// balancer, each delivery processed once. It logs to stderr, and only
+// masked tokens.
 //
 //	export MERGE_WEBHOOK_KEYS=...   # Merge Dashboard, Webhooks, Security
-//	go run ./examples/webhookserver -addr 127.0.0.1:8080
+//	export TOKEN_SEALING_KEY=$(openssl rand -base64 32)   # keep it: it opens the stored tokens
+//	cd examples/webhookserver && go run . -addr 127.0.0.1:8080
+//
+// It is a module of its own, so that its database drivers (pgx and
+// modernc.org/sqlite, pure Go) stay out of the SDK's go.mod.
 //
 // Then point a Merge webhook at http://HOST:PORT/webhooks (through a tunnel
 // when the server runs on your machine). During a key rotation, give both
 // keys, comma-separated: a webhook signed with either verifies.
 //
-// It serves until interrupted (SIGINT or SIGTERM), and exits with status 2 when the keys are
-// missing or a flag is wrong.
+// It serves until interrupted (SIGINT or SIGTERM), and exits with status 2
+// when a key is missing or a flag is wrong.
 package main
 
 import (

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,9 +12,12 @@ import (
 	"net/http"
 	"strings"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for DATABASE_URL
+	_ "modernc.org/sqlite"             // the "sqlite" driver, pure Go
+
 	"github.com/mergelink/mergelink"
-	"github.com/mergelink/mergelink/examples/internal/accountstore"
 	"github.com/mergelink/mergelink/examples/internal/cli"
+	"github.com/mergelink/mergelink/sqlstore"
 )
 
 // keysEnv is the environment variable that holds the webhook signature
@@ -23,6 +27,10 @@ const keysEnv = "MERGE_WEBHOOK_KEYS"
 // webhookPath is where the server receives webhooks.
 const webhookPath = "/webhooks"
 
+// databaseEnv is the environment variable that, when set, names the
+// PostgreSQL database to use instead of the SQLite file.
+const databaseEnv = "DATABASE_URL"
+
 // run serves webhooks until ctx ends, with the command-line args (without
 // the program name) and the environment env, logging to logs, and returns
 // the exit status.
@@ -30,10 +38,14 @@ func run(ctx context.Context, args []string, env func(string) string, logs io.Wr
 	fs := flag.NewFlagSet("webhookserver", flag.ContinueOnError)
 	fs.SetOutput(logs)
 	addr := fs.String("addr", "127.0.0.1:8080", "the address to listen on")
+	dbPath := fs.String("db", "webhookserver.db", "the SQLite file that keeps accounts and processed deliveries, unless "+databaseEnv+" is set")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: webhookserver [flags]\n\n"+
 			"Receives Merge webhooks at %s, verified with the signature keys in %s\n"+
-			"(comma-separated, both during a rotation).\n\n", webhookPath, keysEnv)
+			"(comma-separated, both during a rotation). Keeps account tokens, sealed with\n"+
+			"AES-256-GCM under the base64 key in %s, and the deliveries it processed,\n"+
+			"in the SQLite file -db, or in PostgreSQL when %s is set (then several\n"+
+			"copies form a fleet).\n\n", webhookPath, keysEnv, sealKeyEnv, databaseEnv)
 		fs.PrintDefaults()
 	}
 	if exit, done := cli.ParseFlags(fs, args, logs); done {
@@ -43,9 +55,18 @@ func run(ctx context.Context, args []string, env func(string) string, logs io.Wr
 	if len(keys) == 0 {
 		return cli.Report(logs, "webhookserver", cli.Usage(errors.New(keysEnv+" is not set: export the signature key of Merge's dashboard (Webhooks, Security); during a rotation give both keys, comma-separated")), nil)
 	}
+	seal, err := newSealer(env(sealKeyEnv))
+	if err != nil {
+		return cli.Report(logs, "webhookserver", cli.Usage(err), nil)
+	}
 
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	h, err := newHandler(keys, new(accountstore.Store), logger)
+	db, accts, deliveries, where, err := openStores(ctx, env(databaseEnv), *dbPath, seal)
+	if err != nil {
+		return cli.Report(logs, "webhookserver", err, nil)
+	}
+	defer db.Close()
+	h, err := newHandler(keys, accts, deliveries, logger)
 	if err != nil {
 		return cli.Report(logs, "webhookserver", err, nil)
 	}
@@ -53,12 +74,39 @@ func run(ctx context.Context, args []string, env func(string) string, logs io.Wr
 	if err != nil {
 		return cli.Report(logs, "webhookserver", err, nil)
 	}
-	logger.Info("receiving Merge webhooks", "url", "http://"+ln.Addr().String()+webhookPath, "keys", len(keys))
+	logger.Info("receiving Merge webhooks", "url", "http://"+ln.Addr().String()+webhookPath, "keys", len(keys), "store", where)
 	if err := cli.Serve(ctx, ln, h); err != nil {
 		return cli.Report(logs, "webhookserver", err, nil)
 	}
 	logger.Info("stopped")
 	return cli.ExitOK
+}
+
+// openStores opens PostgreSQL at url when it is set, or else the SQLite
+// file path, and creates the tables of accounts and of deliveries. where
+// says which, without the URL's password.
+func openStores(ctx context.Context, url, path string, seal *sealer) (db *sql.DB, accts *accounts, deliveries *sqlstore.Store, where string, err error) {
+	dialect := sqlstore.SQLite
+	if url != "" {
+		dialect, where = sqlstore.Postgres, "postgres"
+		db, err = sql.Open("pgx", url)
+	} else {
+		where = "sqlite:" + path
+		db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	}
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	accts = &accounts{db: db, dialect: dialect, seal: seal}
+	deliveries = sqlstore.New(db, sqlstore.Options{Dialect: dialect})
+	if err = accts.createTable(ctx); err == nil {
+		err = deliveries.CreateTable(ctx)
+	}
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, "", fmt.Errorf("%s: %w", where, err)
+	}
+	return db, accts, deliveries, where, nil
 }
 
 // parseKeys splits a comma-separated list of keys, dropping blanks.
@@ -73,21 +121,24 @@ func parseKeys(s string) []string {
 }
 
 // newHandler returns the server's handler: POST webhookPath takes webhooks
-// signed with one of keys and keeps the account tokens they carry in store.
+// signed with one of keys, keeps the account tokens they carry in accts
+// and runs each delivery once across every server that shares deliveries.
 // It fails as mergelink.NewWebhookHandler does.
-func newHandler(keys []string, store *accountstore.Store, logger *slog.Logger) (http.Handler, error) {
+func newHandler(keys []string, accts *accounts, deliveries mergelink.DeliveryStore, logger *slog.Logger) (http.Handler, error) {
 	wh, err := mergelink.NewWebhookHandler(func(ctx context.Context, ev *mergelink.WebhookEvent) error {
-		if a, ok := store.Save(ev); ok {
+		a, ok, err := accts.save(ctx, ev)
+		switch {
+		case err != nil:
+			return err // answered 500: Merge retries
+		case ok:
 			logger.InfoContext(ctx, "account token stored", "event", ev.Type(), "account", a)
-			return nil
-		}
-		if ev.IsTest() {
+		case ev.IsTest():
 			logger.InfoContext(ctx, "test webhook from Merge's dashboard received")
-			return nil
+		default:
+			logger.InfoContext(ctx, "webhook received", "event", ev)
 		}
-		logger.InfoContext(ctx, "webhook received", "event", ev)
 		return nil
-	}, keys, mergelink.WithWebhookLogger(logger))
+	}, keys, mergelink.WithDuplicateStore(deliveries), mergelink.WithWebhookLogger(logger))
 	if err != nil {
 		return nil, err
 	}

@@ -140,9 +140,17 @@ func (h *Handler[E]) serveOnce(w http.ResponseWriter, r *http.Request, body []by
 		unavailable(w, "delivery is being processed; retry later")
 		return
 	}
+	ctx, cancel := context.WithDeadline(r.Context(), start.Add(FnTimeout(h.lease)))
+	defer cancel()
+	if ctx.Err() != nil { // the claim took the time fn had (an overloaded store): let a retry run it
+		h.finish(r, key, owner, false, ev)
+		h.log(r, slog.LevelWarn, "claim granted too late to run the function within its lease; released", slog.Any("event", ev))
+		unavailable(w, "delivery could not be processed in time; retry later")
+		return
+	}
 	succeeded, returned := false, false
 	defer func() { // also when fn panics: the claim ends, then the panic goes on
-		h.finish(r, key, owner, succeeded)
+		h.finish(r, key, owner, succeeded, ev)
 		switch {
 		case succeeded:
 			writeText(w, http.StatusOK, "ok")
@@ -150,24 +158,23 @@ func (h *Handler[E]) serveOnce(w http.ResponseWriter, r *http.Request, body []by
 			writeText(w, http.StatusInternalServerError, "webhook processing failed; Merge will retry")
 		}
 	}()
-	ctx, cancel := context.WithDeadline(r.Context(), start.Add(FnTimeout(h.lease)))
-	defer cancel()
 	succeeded = h.call(ctx, r, ev)
 	returned = true
 }
 
-// finish records the outcome of a claimed delivery. It has a fifth of the
-// lease, even when the request's context has ended: a client that hung up
-// does not undo a success.
-func (h *Handler[E]) finish(r *http.Request, key, owner string, succeeded bool) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.lease/5)
+// finish records the outcome of a claimed delivery. It has a whole lease,
+// even when the request's context has ended: a client that hung up does
+// not undo a success, and a record made late changes nothing unless the
+// claim is still the handler's (the store checks the owner).
+func (h *Handler[E]) finish(r *http.Request, key, owner string, succeeded bool, ev E) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.lease)
 	defer cancel()
 	err := h.store.Done(ctx, key, owner, succeeded)
 	switch {
 	case errors.Is(err, delivery.ErrClaimLost):
-		h.log(r, slog.LevelWarn, "claim lost before the outcome was recorded: the lease ran out and another copy took the delivery over", slog.Bool("succeeded", succeeded))
+		h.log(r, slog.LevelWarn, "claim lost before the outcome was recorded: the lease ran out and another copy took the delivery over", slog.Bool("succeeded", succeeded), slog.Any("event", ev))
 	case err != nil:
-		h.log(r, slog.LevelWarn, "duplicate store failed to record the outcome", slog.Bool("succeeded", succeeded), slog.Any("error", err))
+		h.log(r, slog.LevelWarn, "duplicate store failed to record the outcome", slog.Bool("succeeded", succeeded), slog.Any("event", ev), slog.Any("error", err))
 	}
 }
 

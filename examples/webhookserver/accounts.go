@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/examples/internal/accountstore"
+	"github.com/mergelink/mergelink/sqlstore"
+)
+
+// accounts keeps the accounts that LinkedAccount webhooks carry in a SQL
+// table, their tokens sealed. Several servers may share it.
+type accounts struct {
+	db      *sql.DB
+	dialect sqlstore.Dialect
+	seal    *sealer
+}
+
+const accountsDDL = `CREATE TABLE IF NOT EXISTS webhookserver_accounts (
+	linked_account_id  TEXT PRIMARY KEY,
+	end_user_origin_id TEXT NOT NULL,
+	integration        TEXT NOT NULL,
+	sealed_token       %s NOT NULL
+)`
+
+// createTable creates the accounts table if it does not exist.
+func (a *accounts) createTable(ctx context.Context) error {
+	blob := "BLOB"
+	if a.dialect == sqlstore.Postgres {
+		blob = "BYTEA"
+	}
+	_, err := a.db.ExecContext(ctx, fmt.Sprintf(accountsDDL, blob))
+	return err
+}
+
+// q writes a query's placeholders as the dialect wants.
+func (a *accounts) q(pg, sqlite string) string {
+	if a.dialect == sqlstore.Postgres {
+		return pg
+	}
+	return sqlite
+}
+
+// save stores the account an event carries, if it carries a token, and
+// reports whether it did.
+func (a *accounts) save(ctx context.Context, ev *mergelink.WebhookEvent) (accountstore.Account, bool, error) {
+	token, ok := ev.AccountToken()
+	if !ok || token == "" || ev.LinkedAccount.ID == "" {
+		return accountstore.Account{}, false, nil
+	}
+	acc := accountstore.Account{
+		ID:              ev.LinkedAccount.ID,
+		EndUserOriginID: ev.LinkedAccount.EndUserOriginID,
+		Integration:     ev.LinkedAccount.Integration,
+		AccountToken:    token,
+	}
+	_, err := a.db.ExecContext(ctx, a.q(
+		`INSERT INTO webhookserver_accounts VALUES ($1, $2, $3, $4)
+		ON CONFLICT (linked_account_id) DO UPDATE SET end_user_origin_id = excluded.end_user_origin_id,
+			integration = excluded.integration, sealed_token = excluded.sealed_token`,
+		`INSERT INTO webhookserver_accounts VALUES (?, ?, ?, ?)
+		ON CONFLICT (linked_account_id) DO UPDATE SET end_user_origin_id = excluded.end_user_origin_id,
+			integration = excluded.integration, sealed_token = excluded.sealed_token`),
+		acc.ID, acc.EndUserOriginID, acc.Integration, a.seal.seal(acc.ID, token))
+	if err != nil {
+		return accountstore.Account{}, false, fmt.Errorf("store account %s: %w", acc.ID, err)
+	}
+	return acc, true, nil
+}
+
+// byID returns the account with a Linked Account id; ok is false when
+// there is none.
+func (a *accounts) byID(ctx context.Context, id string) (acc accountstore.Account, ok bool, err error) {
+	return a.get(ctx, a.q(`linked_account_id = $1`, `linked_account_id = ?`), id)
+}
+
+// byOrigin returns the latest account of an end user origin id.
+func (a *accounts) byOrigin(ctx context.Context, origin string) (acc accountstore.Account, ok bool, err error) {
+	return a.get(ctx, a.q(`end_user_origin_id = $1`, `end_user_origin_id = ?`), origin)
+}
+
+func (a *accounts) get(ctx context.Context, where, arg string) (accountstore.Account, bool, error) {
+	var acc accountstore.Account
+	var sealed []byte
+	err := a.db.QueryRowContext(ctx, `SELECT linked_account_id, end_user_origin_id, integration, sealed_token
+		FROM webhookserver_accounts WHERE `+where+` LIMIT 1`, arg).Scan(&acc.ID, &acc.EndUserOriginID, &acc.Integration, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return acc, false, nil
+	}
+	if err != nil {
+		return acc, false, err
+	}
+	if acc.AccountToken, err = a.seal.open(acc.ID, sealed); err != nil {
+		return acc, false, err
+	}
+	return acc, true, nil
+}

@@ -1,0 +1,135 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/delivery"
+	"github.com/mergelink/mergelink/delivery/deliverytest"
+	"github.com/mergelink/mergelink/redisstore"
+)
+
+// envRedis names the Redis the tests use; .ci/services starts one.
+const envRedis = "MERGELINK_TEST_REDIS"
+
+var prefixSeq atomic.Int64
+
+// setup returns a client of the test Redis and a key prefix no other test
+// uses, or skips the test when MERGELINK_TEST_REDIS is unset.
+func setup(t *testing.T) (redis.UniversalClient, string) {
+	t.Helper()
+	url := os.Getenv(envRedis)
+	if url == "" {
+		t.Skip(envRedis + " is not set: these tests need a real Redis 7 (e.g. redis://127.0.0.1:6379/0); .ci/services starts one")
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("%s: %v", envRedis, err)
+	}
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{opt.Addr}, DB: opt.DB, Password: opt.Password})
+	t.Cleanup(func() { rdb.Close() })
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("%s=%s: %v", envRedis, url, err)
+	}
+	return rdb, fmt.Sprintf("test:%d:%d:", time.Now().UnixNano(), prefixSeq.Add(1))
+}
+
+func TestContract(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := setup(t)
+	deliverytest.Run(t, func(t *testing.T, ttl time.Duration) deliverytest.Harness {
+		return deliverytest.Harness{Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, TTL: ttl})}
+	})
+}
+
+// The keys carry the prefix, a claim expires with its lease and a success
+// with the TTL, by Redis's own expiry.
+func TestKeysAndExpiry(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := setup(t)
+	ctx := context.Background()
+	s := redisstore.New(rdb, redisstore.Options{Prefix: prefix, TTL: time.Hour})
+	state, err := s.Begin(ctx, "k", "owner-1", 30*time.Second)
+	if err != nil || state != delivery.New {
+		t.Fatalf("Begin: %v, %v", state, err)
+	}
+	if v := rdb.Get(ctx, prefix+"k").Val(); v != "c:owner-1" {
+		t.Errorf("claim value %q", v)
+	}
+	if ttl := rdb.PTTL(ctx, prefix+"k").Val(); ttl <= 29*time.Second || ttl > 30*time.Second {
+		t.Errorf("claim TTL %v, want the 30s lease", ttl)
+	}
+	if err := s.Done(ctx, "k", "owner-1", true); err != nil {
+		t.Fatal(err)
+	}
+	if v := rdb.Get(ctx, prefix+"k").Val(); v != "d" {
+		t.Errorf("success value %q", v)
+	}
+	if ttl := rdb.PTTL(ctx, prefix+"k").Val(); ttl <= 59*time.Minute || ttl > time.Hour {
+		t.Errorf("success TTL %v, want the 1h TTL", ttl)
+	}
+	if n := rdb.Exists(ctx, redisstore.DefaultPrefix+"k").Val(); n != 0 {
+		t.Errorf("a key without the prefix exists")
+	}
+}
+
+func TestWrongOptions(t *testing.T) {
+	t.Parallel()
+	s := redisstore.New(nil, redisstore.Options{TTL: -time.Second})
+	_, err := s.Begin(context.Background(), "k", "o", time.Second)
+	if err == nil || !strings.Contains(err.Error(), "nil client") || !strings.Contains(err.Error(), "TTL") {
+		t.Errorf("Begin with wrong options: %v", err)
+	}
+	if err := s.Done(context.Background(), "k", "o", true); err == nil {
+		t.Error("Done with wrong options succeeded")
+	}
+}
+
+// With Redis down, the handler answers 503 and never calls fn.
+func TestHandlerStoreDown(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
+	t.Cleanup(func() { rdb.Close() })
+	var calls atomic.Int32
+	h, err := mergelink.NewWebhookHandler(func(context.Context, *mergelink.WebhookEvent) error {
+		calls.Add(1)
+		return nil
+	}, []string{"key"}, mergelink.WithDuplicateStore(redisstore.New(rdb, redisstore.Options{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"hook":{"event":"LinkedAccount.linked"},"linked_account":{"id":"la-1"},"data":{"account_token":"tok"}}`)
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))
+	req.Header.Set(mergelink.SignatureHeader, mergelink.SignWebhook(body, "key"))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503", rec.Code)
+	}
+	if calls.Load() != 0 {
+		t.Error("fn was called with the store down")
+	}
+	_, err = redisstore.New(rdb, redisstore.Options{}).Begin(context.Background(), "k", "o", time.Second)
+	var opErr *net.OpError
+	if !errors.As(err, &opErr) {
+		t.Errorf("Begin with Redis down: %v, want a network error", err)
+	}
+}

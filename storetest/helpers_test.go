@@ -1,0 +1,127 @@
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
+	"github.com/redis/go-redis/v9"
+	_ "modernc.org/sqlite" // the "sqlite" driver
+
+	"github.com/mergelink/mergelink/sqlstore"
+)
+
+// The environment variables that name the servers; .ci/services sets them.
+const (
+	envPostgres = "MERGELINK_TEST_POSTGRES"
+	envRedis    = "MERGELINK_TEST_REDIS"
+)
+
+// fakeClock is a clock that moves only when told.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// postgres opens the test PostgreSQL, or skips the test when
+// MERGELINK_TEST_POSTGRES is unset.
+func postgres(t testing.TB) *sql.DB {
+	t.Helper()
+	url := os.Getenv(envPostgres)
+	if url == "" {
+		t.Skip(envPostgres + " is not set: this test needs a real PostgreSQL (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable); .ci/services starts one")
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatalf("%s: %v", envPostgres, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(100)
+	db.SetMaxIdleConns(100)
+	if err := db.PingContext(context.Background()); err != nil {
+		t.Fatalf("%s=%s: %v", envPostgres, url, err)
+	}
+	return db
+}
+
+// sqliteDSN is how the tests and the receivers open SQLite: WAL and a busy
+// timeout, as sqlstore's doc advises.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+}
+
+// sqlite opens a new SQLite database in a temporary folder.
+func sqlite(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", sqliteDSN(filepath.Join(t.TempDir(), "deliveries.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// redisClient returns a client of the test Redis, or skips the test when
+// MERGELINK_TEST_REDIS is unset.
+func redisClient(t testing.TB) redis.UniversalClient {
+	t.Helper()
+	url := os.Getenv(envRedis)
+	if url == "" {
+		t.Skip(envRedis + " is not set: this test needs a real Redis 7 (e.g. redis://127.0.0.1:6379/0); .ci/services starts one")
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("%s: %v", envRedis, err)
+	}
+	opt.PoolSize = 100
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("%s=%s: %v", envRedis, url, err)
+	}
+	return rdb
+}
+
+var tableSeq atomic.Int64
+
+// newTable returns a table name no other test of any run uses.
+func newTable() string {
+	return fmt.Sprintf("deliveries_%d_%d", time.Now().UnixNano(), tableSeq.Add(1))
+}
+
+// newSQLStore makes a store on a fresh table of db.
+func newSQLStore(t testing.TB, db *sql.DB, o sqlstore.Options) *sqlstore.Store {
+	t.Helper()
+	if o.Table == "" {
+		o.Table = newTable()
+	}
+	s := sqlstore.New(db, o)
+	if err := s.CreateTable(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if o.Dialect == sqlstore.Postgres {
+		t.Cleanup(func() { db.Exec("DROP TABLE IF EXISTS " + o.Table) })
+	}
+	return s
+}
