@@ -10,6 +10,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { createServer } from "node:http";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -348,5 +350,107 @@ describe("errors the client parses", () => {
       assert.equal(typeof err.body.detail, "string");
       return true;
     });
+  });
+});
+
+// Agent Handler has no official Node client: these checks speak its wire
+// with fetch, and verify mergetest's webhook signatures with Node's own
+// crypto, apart from the Go code that makes them.
+describe("Agent Handler, spoken with fetch", () => {
+  const agent = async (method, p, body) => {
+    const res = await fetch(p.startsWith("http") ? p : env.agent + p, {
+      method,
+      headers: { Authorization: `Bearer ${env.api_key}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text === "" ? undefined : JSON.parse(text) };
+  };
+  const connectorFields = ["id", "name", "slug", "description", "source_url", "logo_url", "categories", "auth_options", "tools"];
+
+  test("connectors, page by page through full next URLs on the server", async () => {
+    const all = await agent("GET", "/connectors/");
+    assert.equal(all.status, 200);
+    const slugs = [];
+    let page = await agent("GET", "/connectors/?page_size=4");
+    for (let n = 0; ; n++) {
+      assert.equal(page.status, 200);
+      assert.equal(page.body.count, all.body.count);
+      for (const k of page.body.results) {
+        assert.deepEqual(Object.keys(k).sort(), [...connectorFields].sort(), `fields of ${k.slug}`);
+        slugs.push(k.slug);
+      }
+      if (page.body.next === null) break;
+      assert.equal(new URL(page.body.next).origin, env.url, "next stays on the server");
+      assert.ok(n < 20, "the pages never end");
+      page = await agent("GET", page.body.next);
+    }
+    assert.deepEqual(slugs, all.body.results.map((k) => k.slug));
+
+    const linear = await agent("GET", "/connectors/linear/");
+    assert.equal(linear.status, 200);
+    assert.equal(linear.body.name, "Linear");
+    const missing = await agent("GET", "/connectors/no-such-connector/");
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, "connector_not_found");
+  });
+
+  test("signed webhooks as a user connects and disconnects, and a rotated key", async () => {
+    const received = []; // {raw, signature}, in the order they came
+    let wake = () => {};
+    const receiver = createServer((req, res) => {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        received.push({ raw: Buffer.concat(chunks), signature: req.headers["x-merge-signature"] });
+        res.writeHead(200).end();
+        wake();
+      });
+    });
+    receiver.listen(0, "127.0.0.1");
+    await once(receiver, "listening");
+    const next = async () => {
+      while (received.length === 0) await new Promise((resolve) => (wake = resolve));
+      return received.shift();
+    };
+    // verified reports whether the hook's X-Merge-Signature is the hex
+    // HMAC-SHA256 of its raw body under key.
+    const verified = (hook, key) => {
+      const want = createHmac("sha256", key).update(hook.raw).digest();
+      const got = Buffer.from(hook.signature ?? "", "hex");
+      return got.length === want.length && timingSafeEqual(got, want);
+    };
+    try {
+      await control("/agent-webhook", { url: `http://127.0.0.1:${receiver.address().port}/hooks`, key: "node-key-1" });
+      const user = await agent("POST", "/registered-users/", { origin_user_id: originId("agent"), origin_user_name: "Ada" });
+      assert.equal(user.status, 201);
+      const lt = await agent("POST", `/registered-users/${user.body.id}/link-token/`, { connector: "linear" });
+      assert.equal(lt.status, 201);
+      await control("/complete-agent", { link: lt.body.magic_link_url });
+      const del = await agent("DELETE", `/credentials/registered-users/${user.body.id}/connectors/linear/`);
+      assert.equal(del.status, 200);
+      assert.deepEqual((await agent("GET", `/registered-users/${user.body.id}/`)).body.authenticated_connectors, []);
+
+      const events = [];
+      for (const want of ["registered_user.created", "credential.created", "credential.deleted"]) {
+        const hook = await next();
+        assert.ok(verified(hook, "node-key-1"), `${want}: X-Merge-Signature ${hook.signature} is not the hex HMAC-SHA256 of the body`);
+        assert.ok(!verified(hook, "another key"));
+        const ev = JSON.parse(hook.raw);
+        events.push(ev.event);
+        assert.equal(ev.data.registered_user.id, user.body.id);
+        if (want.startsWith("credential.")) assert.equal(ev.data.connector.slug, "linear");
+      }
+      assert.deepEqual(events, ["registered_user.created", "credential.created", "credential.deleted"]);
+
+      await control("/agent-webhook-rotate", { key: "node-key-2" });
+      assert.equal((await agent("PATCH", `/registered-users/${user.body.id}/`, { origin_user_name: "Ada L." })).status, 200);
+      const updated = await next();
+      assert.equal(JSON.parse(updated.raw).event, "registered_user.updated");
+      assert.ok(verified(updated, "node-key-2"), "signed with the new key");
+      assert.ok(!verified(updated, "node-key-1"), "the old key stops verifying at once");
+    } finally {
+      receiver.close();
+    }
   });
 });

@@ -11,6 +11,9 @@
 //	POST /status        {"id", "status"}
 //	POST /test-account  {"id", "test"}
 //	POST /delete        {"id"}
+//	POST /agent-webhook {"url", "key"}: where Agent Handler's webhooks go
+//	POST /agent-webhook-rotate {"key"}: a new verification key, at once
+//	POST /complete-agent {"link"} -> {"redirect"}: the user connects
 //
 // A control call answers 200 with JSON, or 400 with {"error"}.
 package main
@@ -119,6 +122,19 @@ func control(srv *mergetest.Server) http.Handler {
 	})
 	handle("/delete", func(req map[string]any) (any, error) {
 		return struct{}{}, srv.DeleteLinkedAccount(str(req, "id"))
+	})
+	handle("/agent-webhook", func(req map[string]any) (any, error) {
+		return struct{}{}, srv.SetAgentWebhook(str(req, "url"), str(req, "key"))
+	})
+	handle("/agent-webhook-rotate", func(req map[string]any) (any, error) {
+		return struct{}{}, srv.RotateAgentWebhookKey(str(req, "key"))
+	})
+	handle("/complete-agent", func(req map[string]any) (any, error) {
+		to, err := srv.CompleteAgentLink(str(req, "link"))
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"redirect": to}, nil
 	})
 	return mux
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -60,6 +61,29 @@ func TestRun(t *testing.T) {
 	status, out := post(ep.Control+"/delete", `{"id":"`+id+`"}`, false)
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Contains(t, out["error"], "no such Linked Account")
+
+	// Agent Handler: the webhook set, a user who connects, the key rotated.
+	got := make(chan string, 8)
+	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("X-Merge-Signature")
+	}))
+	defer hooks.Close()
+	status, out = post(ep.Control+"/agent-webhook", `{"url":"`+hooks.URL+`","key":"k1"}`, false)
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	status, u := post(ep.Agent+"/registered-users/", `{"origin_user_id":"u1","origin_user_name":"Ada"}`, true)
+	require.Equal(t, http.StatusCreated, status, "%v", u)
+	assert.Len(t, <-got, 64, "registered_user.created, signed in hex")
+	status, alt := post(ep.Agent+"/registered-users/"+u["id"].(string)+"/link-token/", `{"connector":"linear"}`, true)
+	require.Equal(t, http.StatusCreated, status, "%v", alt)
+	status, out = post(ep.Control+"/complete-agent", `{"link":"`+alt["magic_link_url"].(string)+`"}`, false)
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	assert.Equal(t, "", out["redirect"], "no callback URL, no redirect")
+	assert.Len(t, <-got, 64, "credential.created")
+	status, out = post(ep.Control+"/agent-webhook-rotate", `{"key":"k2"}`, false)
+	assert.Equal(t, http.StatusOK, status, "%v", out)
+	status, out = post(ep.Control+"/complete-agent", `{"link":"`+alt["magic_link_url"].(string)+`"}`, false)
+	assert.Equal(t, http.StatusBadRequest, status, "a link token works once")
+	assert.Contains(t, out["error"], "already used")
 
 	require.NoError(t, stdinW.Close())
 	require.NoError(t, <-done)
