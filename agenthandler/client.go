@@ -1,6 +1,9 @@
-// Package agenthandler calls Merge's Agent Handler API: registered users,
-// link tokens with magic link URLs for AI agents, allowed callback origins,
-// and the helpers for the callback redirect.
+// Package agenthandler calls Merge's Agent Handler API: registered users
+// and link tokens with magic link URLs for AI agents, and the helpers for
+// the callback redirect. Allowed callback origins are set in the Merge
+// dashboard (Merge documents no API for them); mergelink.WithAllowedCallbackOrigins
+// tells the client which they are, so that it refuses a callback URL Merge
+// would skip.
 //
 // Get a Client from mergelink.Client.AgentHandler; it shares that client's
 // transport, region and options.

@@ -3,15 +3,11 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"html"
 	"image/png"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -160,8 +156,17 @@ func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 	state, err := agenthandler.NewState()
 	require.NoError(t, err)
 	key := newSigningKey(t)
-	credentials := make(chan agentEvent, 8)
-	hooks := httptest.NewServer(agentWebhookReceiver(t, key, credentials))
+	credentials := make(chan *agenthandler.WebhookEvent, 8)
+	receiver, err := agenthandler.NewWebhookHandler(func(rctx context.Context, ev *agenthandler.WebhookEvent) error {
+		select {
+		case credentials <- ev:
+			return nil
+		case <-rctx.Done():
+			return rctx.Err()
+		}
+	}, []string{key})
+	require.NoError(t, err)
+	hooks := httptest.NewServer(receiver)
 	t.Cleanup(hooks.Close) // after srv's cleanup, which waits for its deliveries
 	got := make(chan callback, 1)
 	mux := http.NewServeMux()
@@ -235,67 +240,24 @@ func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 	}
 
 	// The click also made Agent Handler's credential.created webhook, which
-	// is delivered, signed, to the agent's receiver.
+	// is delivered, signed, to the agent's receiver built with
+	// agenthandler.NewWebhookHandler.
 	for {
 		select {
 		case ev := <-credentials:
-			if ev.Event != "credential.created" {
+			if ev.Type() != agenthandler.EventCredentialCreated {
 				continue // registered_user.created, from CreateRegisteredUser
 			}
-			assert.Equal(t, user.ID, ev.Data.RegisteredUser.ID)
-			assert.Equal(t, "linear", ev.Data.Connector.Slug)
-			assert.Equal(t, []string{"linear"}, ev.Data.RegisteredUser.AuthenticatedConnectors)
+			d, ok := ev.Credential()
+			require.True(t, ok)
+			assert.Equal(t, user.ID, d.RegisteredUser.ID)
+			assert.Equal(t, []string{"linear"}, d.RegisteredUser.AuthenticatedConnectors)
+			assert.Equal(t, "linear", d.Connector.Slug)
 			return
 		case <-ctx.Done():
-			ds := srv.AgentDeliveries()
-			t.Fatalf("no credential.created webhook reached the receiver (deliveries: %v): %v", ds, ctx.Err())
+			t.Fatalf("no credential.created webhook reached the receiver (deliveries: %v): %v", srv.AgentDeliveries(), ctx.Err())
 		}
 	}
-}
-
-// agentEvent is what the test reads of an Agent Handler webhook.
-type agentEvent struct {
-	Event string `json:"event"`
-	Data  struct {
-		RegisteredUser struct {
-			ID                      string   `json:"id"`
-			AuthenticatedConnectors []string `json:"authenticated_connectors"`
-		} `json:"registered_user"`
-		Connector struct {
-			Slug string `json:"slug"`
-		} `json:"connector"`
-	} `json:"data"`
-}
-
-// agentWebhookReceiver returns a receiver of Agent Handler webhooks that
-// refuses (401) a body whose X-Merge-Signature is not its hex HMAC-SHA256
-// under key, and passes the others on to events.
-func agentWebhookReceiver(t *testing.T, key string, events chan<- agentEvent) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		m := hmac.New(sha256.New, []byte(key))
-		m.Write(body)
-		sig, err := hex.DecodeString(r.Header.Get("X-Merge-Signature"))
-		if err != nil || !hmac.Equal(sig, m.Sum(nil)) {
-			t.Errorf("an Agent Handler webhook whose signature does not verify: %q", r.Header.Get("X-Merge-Signature"))
-			http.Error(w, "bad signature", http.StatusUnauthorized)
-			return
-		}
-		var ev agentEvent
-		if err := json.Unmarshal(body, &ev); err != nil {
-			t.Errorf("an Agent Handler webhook that is not JSON: %v", err)
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		select {
-		case events <- ev:
-		case <-r.Context().Done():
-		}
-	})
 }
 
 // startBrowser starts headless Chromium for the test and returns a context

@@ -10,12 +10,15 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mergelink/mergelink/agenthandler"
 )
 
 // AgentSignatureHeader is the header of an Agent Handler webhook that
 // carries its signature: the HMAC-SHA256 of the raw body under the
-// verification key, hex-encoded.
-const AgentSignatureHeader = "X-Merge-Signature"
+// verification key, hex-encoded (computed here with crypto/hmac, apart
+// from the SDK's verifier, agenthandler.VerifyWebhookSignature).
+const AgentSignatureHeader = agenthandler.SignatureHeader
 
 // AgentDeliveryAttempts is how many times the server sends an Agent
 // Handler webhook before dropping it, as Agent Handler drops an event after

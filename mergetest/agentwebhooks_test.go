@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mergelink/mergelink/agenthandler"
 	"github.com/mergelink/mergelink/mergetest"
 )
 
@@ -75,6 +76,22 @@ func TestAgentWebhooksSignedInOrder(t *testing.T) {
 		assert.Equal(t, event, h.event)
 		assert.True(t, agentSigned(h.body, h.agentSignature, agentKey), "%s: signature %q", event, h.agentSignature)
 		assert.False(t, agentSigned(h.body, h.agentSignature, "another key"))
+		// The SDK reads what mergetest sends.
+		ev, err := agenthandler.ParseWebhook(h.body, h.agentSignature, agentKey)
+		require.NoError(t, err, event)
+		assert.Equal(t, agenthandler.EventType(event), ev.Type())
+		if d, ok := ev.Credential(); ok {
+			assert.Equal(t, u.ID, d.RegisteredUser.ID)
+			assert.Equal(t, "linear", d.Connector.Slug)
+			assert.Equal(t, "Linear", d.Connector.Name)
+		} else {
+			ru, ok := ev.RegisteredUser()
+			require.True(t, ok, event)
+			assert.Equal(t, u.ID, ru.ID)
+			assert.Equal(t, "u1", ru.OriginUserID)
+		}
+		assert.True(t, now.Equal(ev.CreatedAt))
+		assert.ErrorIs(t, agenthandler.VerifyWebhookSignature(h.body, h.agentSignature, "another key"), agenthandler.ErrInvalidSignature)
 		assert.Empty(t, h.signature, "no Unified API signature header")
 
 		p := decodeAgentPayload(t, h.body)
@@ -210,6 +227,8 @@ func TestRotateAgentWebhookKey(t *testing.T) {
 	assert.Equal(t, first.body, retry.body)
 	assert.True(t, agentSigned(retry.body, retry.agentSignature, "rotated-key"))
 	assert.False(t, agentSigned(retry.body, retry.agentSignature, agentKey), "the old key no longer verifies")
+	assert.ErrorIs(t, agenthandler.VerifyWebhookSignature(retry.body, retry.agentSignature, agentKey), agenthandler.ErrInvalidSignature)
+	assert.NoError(t, agenthandler.VerifyWebhookSignature(retry.body, retry.agentSignature, "rotated-key"))
 
 	createUser(t, srv, "u2")
 	next := <-rc.got

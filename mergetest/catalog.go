@@ -101,14 +101,13 @@ func integrationsFor(cats []string) []integration {
 // integrationJSON is the integration object of the account-token exchange
 // and the linked-accounts list.
 type integrationJSON struct {
-	Name                 string   `json:"name"`
-	AbbreviatedName      string   `json:"abbreviated_name,omitempty"`
-	Categories           []string `json:"categories"`
-	Image                *string  `json:"image"`
-	SquareImage          *string  `json:"square_image"`
-	Color                string   `json:"color"`
-	Slug                 string   `json:"slug"`
-	PassthroughAvailable *bool    `json:"passthrough_available,omitempty"`
+	Name            string   `json:"name"`
+	AbbreviatedName string   `json:"abbreviated_name,omitempty"`
+	Categories      []string `json:"categories"`
+	Image           *string  `json:"image"`
+	SquareImage     *string  `json:"square_image"`
+	Color           string   `json:"color"`
+	Slug            string   `json:"slug"`
 }
 
 func (in integration) json() integrationJSON {
@@ -118,5 +117,25 @@ func (in integration) json() integrationJSON {
 		Categories:      slices.Clone(in.categories),
 		Color:           in.color,
 		Slug:            in.slug,
+	}
+}
+
+// accountIntegrationJSON is the integration object of the linked-accounts
+// list, whose OpenAPI schema has no abbreviated_name and no null images.
+type accountIntegrationJSON struct {
+	Name                 string   `json:"name"`
+	Categories           []string `json:"categories"`
+	Color                string   `json:"color"`
+	Slug                 string   `json:"slug"`
+	PassthroughAvailable bool     `json:"passthrough_available"`
+}
+
+func (in integration) accountJSON() accountIntegrationJSON {
+	return accountIntegrationJSON{
+		Name:                 in.name,
+		Categories:           slices.Clone(in.categories),
+		Color:                in.color,
+		Slug:                 in.slug,
+		PassthroughAvailable: true,
 	}
 }

@@ -138,10 +138,6 @@ func (a *account) linkedAccount() LinkedAccount {
 }
 
 func (a *account) json() accountJSON {
-	in := a.integ.json()
-	passthrough := true
-	in.PassthroughAvailable = &passthrough
-	in.AbbreviatedName = ""
 	return accountJSON{
 		ID:                      a.id,
 		Category:                a.category,
@@ -151,7 +147,7 @@ func (a *account) json() accountJSON {
 		EndUserEmailAddress:     a.email,
 		WebhookListenerURL:      a.listenerURL,
 		IsDuplicate:             a.isDuplicate(),
-		Integration:             in,
+		Integration:             a.integ.accountJSON(),
 		AccountType:             a.accountType(),
 		CompletedAt:             a.completedAt,
 	}

@@ -34,6 +34,16 @@
 //	GET    /api/{category}/v1/account-token/{public_token} 200, 404 once used
 //	GET    /api/{category}/v1/linked-accounts             200: filters, cursor pages
 //	GET    /api/{category}/v1/issues                      200: filters, cursor pages
+//	POST   /ah/api/v1/registered-users/                   201 new, 200 existing
+//	GET    /ah/api/v1/registered-users/                   200: page, page_size, origin_user_id
+//	GET    /ah/api/v1/registered-users/{id}/              200; PATCH 200, DELETE 200
+//	POST   /ah/api/v1/registered-users/{id}/link-token/   201
+//	GET    /ah/api/v1/connectors/                         200: page, page_size; next a full URL
+//	GET    /ah/api/v1/connectors/{slug}/                  200, 404 for a slug not in the catalog
+//	DELETE /ah/api/v1/credentials/registered-users/{id}/connectors/{slug}/
+//	                                                      200, 404 when not connected
+//	POST   /ah/api/v1/tool-packs/{id}/registered-users/{id}/mcp/
+//	                                                      the handler HandleMCP mounts, 404 without
 //
 // and, with a Linked Account's token in X-Account-Token (401 without a
 // token that works, 404 for another category than the account's):
@@ -45,16 +55,6 @@
 //	POST   /api/{category}/v1/sync-status/resync          200: every model SYNCING again
 //	GET    /api/hris/v1/employees                         200: a few fake employees, cursor pages
 //	GET    /api/hris/v1/employees/{id}                    200
-//	POST   /ah/api/v1/registered-users/                   201 new, 200 existing
-//	GET    /ah/api/v1/registered-users/                   200: page, page_size, origin_user_id
-//	GET    /ah/api/v1/registered-users/{id}/              200; PATCH 200, DELETE 200
-//	POST   /ah/api/v1/registered-users/{id}/link-token/   201
-//	GET    /ah/api/v1/connectors/                         200: page, page_size; next a full URL
-//	GET    /ah/api/v1/connectors/{slug}/                  200, 404 for a slug not in the catalog
-//	DELETE /ah/api/v1/credentials/registered-users/{id}/connectors/{slug}/
-//	                                                      200, 404 when not connected
-//	POST   /ah/api/v1/tool-packs/{id}/registered-users/{id}/mcp/
-//	                                                      the handler HandleMCP mounts, 404 without
 //
 // Completing an Agent Handler link adds the connector to the registered
 // user's authenticated_connectors; deleting the credential removes it. With
@@ -81,7 +81,10 @@
 // (integration, connector), as Merge refuses a name it does not know.
 //
 // For the end user's browser, without a key, it serves plain HTML forms
-// that a test may also post itself:
+// that a test may also post itself (a browser finds the select
+// id="integration" and the buttons id="connect", id="cancel" and, on the
+// Agent Handler page, id="decline"; each result page has an element
+// id="status"):
 //
 //	GET  /link/{link_token}        the Magic Link page
 //	POST /link/{link_token}        form fields: integration (a slug; the
@@ -102,11 +105,30 @@
 // Unlike Merge, the server refuses unknown top-level request fields, so that
 // a misspelt field fails a test.
 //
-// Known differences from Merge: mergetest keeps no data behind the Linked
-// Accounts but a few HRIS employees, serves only the endpoints above,
-// signs its webhooks with one key at a time, and its callback statuses for
-// an end user who leaves (cancelled, declined) are its own: Merge documents
-// only success.
+// Known differences from Merge, kept on purpose:
+//   - It refuses unknown top-level request fields (Merge ignores them), so
+//     that a misspelt field fails a test instead of being dropped.
+//   - It keeps no data behind the Linked Accounts but a few HRIS
+//     employees (no candidates, no other models); its syncs are timers on
+//     its clock (SetSyncDuration), not real work; it serves only the
+//     endpoints above.
+//   - Its catalog of integrations and connectors is small; Merge's is
+//     larger, and a slug it lacks is refused here as an unknown one.
+//   - Every account is COMPLETE after a link; INCOMPLETE, RELINK_NEEDED and
+//     test accounts exist only through the controls, and is_duplicate is
+//     never true.
+//   - is_test_account filters as Merge's OpenAPI says: given with any
+//     value, it lists test accounts only.
+//   - LinkedAccount.deleted carries an empty data object: Merge documents
+//     no fields for it.
+//   - Rate limits are not enforced: FailNext plays a 429.
+//   - Webhook deliveries are retried three times within a second or so,
+//     not over Merge's longer schedule, so that tests finish quickly.
+//   - The callback statuses cancelled and declined are mergetest's own:
+//     Merge documents only success.
+//   - A wrong API key gets 401; Merge answers 404 to a test key used
+//     against production data and the reverse, which one server cannot
+//     tell apart.
 package mergetest
 
 import (
@@ -291,13 +313,10 @@ func (s *Server) AllowCallbackOrigins(origins ...string) error {
 	return nil
 }
 
-// MaxClientRetryAfter is the longest a client made with ClientOptions
-// waits for a Retry-After, such as one FailNext sends.
-const MaxClientRetryAfter = 10 * time.Millisecond
-
-// clientRetryAfterCap caps a client's Retry-After waits at
-// MaxClientRetryAfter.
-func clientRetryAfterCap() []mergelink.Option { return nil }
+// MaxClientRetryWait is the longest backoff of a client made with
+// ClientOptions, and the longest it waits for a Retry-After (such as one
+// FailNext sends).
+const MaxClientRetryWait = 10 * time.Millisecond
 
 // DefaultCloseWait is how long Close waits for queued webhook deliveries
 // unless WithCloseWait sets another bound.
@@ -374,8 +393,8 @@ func (s *Server) URL() string { return s.srv.URL }
 func (s *Server) APIKey() string { return s.apiKey }
 
 // ClientOptions returns the options that point a mergelink.Client at the
-// server, with tiny retry waits, Retry-After honoured up to
-// MaxClientRetryAfter, and the allowed callback origins the server holds:
+// server, with retry waits, Retry-After included, of at most
+// MaxClientRetryWait, and the allowed callback origins the server holds:
 //
 //	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 //
@@ -385,9 +404,9 @@ func (s *Server) ClientOptions() []mergelink.Option {
 	opts := []mergelink.Option{
 		mergelink.WithBaseURL(s.URL() + UnifiedPath),
 		mergelink.WithAgentHandlerBaseURL(s.URL() + AgentPath),
-		mergelink.WithRetryWait(time.Millisecond, MaxClientRetryAfter),
+		mergelink.WithRetryWait(time.Millisecond, MaxClientRetryWait),
+		mergelink.WithMaxRetryAfter(MaxClientRetryWait),
 	}
-	opts = append(opts, clientRetryAfterCap()...)
 	s.mu.Lock()
 	origins := sortedKeys(s.origins)
 	s.mu.Unlock()
@@ -504,10 +523,10 @@ type fault struct {
 // status is not 400 to 599.
 //
 // The header is sent as given, so a test can check that the client reads
-// it; a client made with ClientOptions waits at most MaxClientRetryAfter
-// for it, so a test does not wait seconds unless it asks to, with an option
-// of its own after ClientOptions. A mergelink client with default options
-// caps a Retry-After wait at one minute.
+// it (APIError.RetryAfter). A client made with ClientOptions waits for it at
+// most MaxClientRetryWait, so that a test does not wait seconds unless it
+// asks to: mergelink.WithMaxRetryAfter after ClientOptions raises the cap
+// (a mergelink client's default is one minute).
 func (s *Server) FailNext(n, status int, retryAfter string) {
 	if status < 400 || status > 599 {
 		panic(fmt.Sprintf("mergetest: FailNext: status must be 400 to 599, got %d", status))

@@ -2,12 +2,14 @@ package mergetest_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -45,6 +47,46 @@ func TestFailNext(t *testing.T) {
 	assert.Equal(t, http.StatusOK, send(t, srv, "GET", "/api/ats/v1/linked-accounts", "").status, "n = 0 cancels")
 
 	assert.Panics(t, func() { srv.FailNext(1, http.StatusOK, "") })
+}
+
+// A client made with ClientOptions waits for FailNext's Retry-After no
+// longer than MaxClientRetryWait: under a deadline far shorter than the
+// hour asked for, its retries still run (a wait past the deadline would not
+// be started), while the error still carries the hour asked for.
+func TestFailNextRetryAfterBoundedByClientOptions(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	params := mergelink.LinkTokenParams{
+		EndUserEmailAddress: "jane@example.com", EndUserOrganizationName: "Org", EndUserOriginID: "o1",
+		Categories: []mergelink.Category{mergelink.CategoryATS},
+	}
+	for _, retryAfter := range []string{"3600", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)} {
+		srv.FailNext(2, http.StatusServiceUnavailable, retryAfter)
+		_, err = c.CreateLinkToken(ctx, params)
+		require.NoError(t, err, "retried after %q within the deadline", retryAfter)
+
+		srv.FailNext(10, http.StatusTooManyRequests, retryAfter)
+		_, err = c.CreateLinkToken(ctx, params)
+		var ae *mergelink.APIError
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, http.StatusTooManyRequests, ae.StatusCode)
+		assert.InDelta(t, time.Hour, ae.RetryAfter, float64(time.Minute), "the header is sent as given")
+		srv.FailNext(0, http.StatusTooManyRequests, "")
+	}
+
+	// Without ClientOptions' cap, the same Retry-After would outlast the
+	// deadline: the call gives up at once rather than wait.
+	slow, err := mergelink.NewClient(srv.APIKey(), append(srv.ClientOptions(), mergelink.WithMaxRetryAfter(time.Hour))...)
+	require.NoError(t, err)
+	srv.FailNext(1, http.StatusServiceUnavailable, "3600")
+	_, err = slow.CreateLinkToken(ctx, params)
+	var ae *mergelink.APIError
+	require.ErrorAs(t, err, &ae, "an option after ClientOptions wins")
+	assert.Equal(t, http.StatusServiceUnavailable, ae.StatusCode)
 }
 
 func TestFailNextThenIdempotentRetry(t *testing.T) {
@@ -214,4 +256,42 @@ func concurrentJourney(srv *mergetest.Server, linkBody, userID string) error {
 	}
 	srv.Deliveries()
 	return nil
+}
+
+// No fmt verb prints the server's API key, link tokens, public tokens or
+// account tokens, however the server is wrapped.
+func TestServerFormatHidesSecrets(t *testing.T) {
+	t.Parallel()
+	const key = "sk-mergetest-secret-key-0123"
+	srv := mergetest.NewTestServer(t, mergetest.WithAPIKey(key))
+	pending := newLinkToken(t, srv, map[string]any{"end_user_origin_id": "pending"})
+	used := newLinkToken(t, srv, nil)
+	la, err := srv.CompleteLink(used, "lever")
+	require.NoError(t, err)
+	secrets := []string{key, pending, used, la.PublicToken, la.AccountToken}
+
+	values := map[string]any{
+		"pointer":        srv,
+		"struct":         struct{ S *mergetest.Server }{srv},
+		"slice":          []*mergetest.Server{srv},
+		"map":            map[string]*mergetest.Server{"s": srv},
+		"pointer in any": []any{srv},
+	}
+	verbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%o", "%O", "%b", "%c", "%U", "%e", "%E", "%f", "%F", "%g", "%G", "%10v", "%-20s", "%+d", "%#x"}
+	for name, v := range values {
+		for _, verb := range verbs {
+			out := fmt.Sprintf(verb, v)
+			for _, s := range secrets {
+				assert.NotContains(t, out, s, "%s %s", name, verb)
+			}
+			assert.Contains(t, out, srv.URL(), "%s %s: the URL shows", name, verb)
+		}
+	}
+	for _, out := range []string{fmt.Sprint(srv), fmt.Sprintln(srv), srv.String(), srv.GoString()} {
+		for _, s := range secrets {
+			assert.NotContains(t, out, s)
+		}
+	}
+	var nilServer *mergetest.Server
+	assert.Equal(t, "mergetest.Server(nil)", fmt.Sprint(nilServer))
 }

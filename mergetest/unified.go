@@ -296,18 +296,18 @@ func (s *Server) exchangeAccountToken(r *http.Request, body []byte) reply {
 
 // accountJSON is a Linked Account as the linked-accounts list shows it.
 type accountJSON struct {
-	ID                      string          `json:"id"`
-	Category                string          `json:"category"`
-	Status                  string          `json:"status"`
-	StatusDetail            string          `json:"status_detail"`
-	EndUserOriginID         string          `json:"end_user_origin_id"`
-	EndUserOrganizationName string          `json:"end_user_organization_name"`
-	EndUserEmailAddress     string          `json:"end_user_email_address"`
-	WebhookListenerURL      string          `json:"webhook_listener_url"`
-	IsDuplicate             *bool           `json:"is_duplicate"`
-	Integration             integrationJSON `json:"integration"`
-	AccountType             string          `json:"account_type"`
-	CompletedAt             time.Time       `json:"completed_at"`
+	ID                      string                 `json:"id"`
+	Category                string                 `json:"category"`
+	Status                  string                 `json:"status"`
+	StatusDetail            string                 `json:"status_detail"`
+	EndUserOriginID         string                 `json:"end_user_origin_id"`
+	EndUserOrganizationName string                 `json:"end_user_organization_name"`
+	EndUserEmailAddress     string                 `json:"end_user_email_address"`
+	WebhookListenerURL      string                 `json:"webhook_listener_url"`
+	IsDuplicate             *bool                  `json:"is_duplicate"`
+	Integration             accountIntegrationJSON `json:"integration"`
+	AccountType             string                 `json:"account_type"`
+	CompletedAt             time.Time              `json:"completed_at"`
 }
 
 // Linked-accounts page sizes, as Merge's: 30 without page_size, at most
@@ -407,12 +407,10 @@ func (s *Server) urlWith(r *http.Request, param, value string) *string {
 	return &u
 }
 
-// newCursor returns the opaque cursor of the list page starting at offset;
-// the first page's is "".
+// newCursor returns the opaque cursor of the list page starting at offset.
+// The first page has one too, for the second page's previous; no cursor
+// also means the first page.
 func newCursor(offset int) string {
-	if offset == 0 {
-		return ""
-	}
 	return base64.RawURLEncoding.EncodeToString([]byte("o" + strconv.Itoa(offset)))
 }
 

@@ -1,6 +1,7 @@
 package mergetest_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/mergetest"
 )
 
@@ -474,4 +476,40 @@ func TestLinkedAccountsTestAccounts(t *testing.T) {
 	assert.Equal(t, []string{"prod", "test"}, originIDs(listAccounts(t, srv, "/api/ats/v1/linked-accounts")))
 	assert.Empty(t, listAccounts(t, srv, "/api/ats/v1/linked-accounts?is_test_account=true").Results)
 	assert.ErrorIs(t, srv.SetTestAccount("nope", true), mergetest.ErrUnknownAccount)
+}
+
+// The SDK's own iterator pages through 34 accounts of one customer, 30 to
+// a request and then 4, passing the bare cursor back.
+func TestSDKPagesLinkedAccounts(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	for i := range 34 {
+		_, err := srv.CompleteLink(newLinkToken(t, srv, map[string]any{
+			"end_user_origin_id": fmt.Sprintf("c34-%02d", i), "end_user_organization_name": "Customer 34",
+		}), "lever")
+		require.NoError(t, err)
+	}
+	_, err := srv.CompleteLink(newLinkToken(t, srv, map[string]any{"end_user_origin_id": "other", "end_user_organization_name": "Other"}), "lever")
+	require.NoError(t, err)
+
+	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
+	require.NoError(t, err)
+	var got []string
+	for acct, err := range c.ListLinkedAccounts(context.Background(), mergelink.LinkedAccountsParams{EndUserOrganizationName: "Customer 34"}) {
+		require.NoError(t, err)
+		got = append(got, acct.EndUserOriginID)
+	}
+	require.Len(t, got, 34)
+	assert.Equal(t, "c34-00", got[0])
+	assert.Equal(t, "c34-33", got[33])
+	var cursors []string
+	for _, r := range srv.Requests() {
+		if strings.HasSuffix(r.Path, "/linked-accounts") {
+			cursors = append(cursors, r.Query.Get("cursor"))
+		}
+	}
+	require.Len(t, cursors, 2, "30, then 4")
+	assert.Empty(t, cursors[0])
+	assert.NotEmpty(t, cursors[1])
+	assert.NotContains(t, cursors[1], "/")
 }

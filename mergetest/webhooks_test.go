@@ -6,9 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -434,4 +436,118 @@ func TestSendWebhookRetried(t *testing.T) {
 	assert.Equal(t, "LinkedAccount.sync_completed", ds[2].Event)
 	assert.Equal(t, 3, ds[2].Attempts)
 	assert.NoError(t, ds[2].Err)
+}
+
+// Close waits for a receiver that hangs only as long as WithCloseWait
+// says, then ends the attempt in flight and gives up the deliveries left.
+func TestCloseDoesNotWaitForAHangingReceiver(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{}, 8)
+	aborted := make(chan struct{}, 8)
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body) // net/http notices a client gone only once the body is read
+		arrived <- struct{}{}
+		select {
+		case <-r.Context().Done():
+			aborted <- struct{}{}
+		case <-release:
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) })
+
+	srv := mergetest.NewServer(mergetest.WithWebhook(hang.URL, webhookKey), mergetest.WithCloseWait(time.Millisecond))
+	_, err := srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	<-arrived // the first delivery is in flight, and will not be answered
+
+	closed := make(chan struct{})
+	go func() {
+		srv.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-waitCtx(t).Done():
+		t.Fatal("Close waited for the hanging receiver")
+	}
+	<-aborted // the attempt in flight was ended, not left to its timeout
+
+	ds := srv.Deliveries()
+	require.Len(t, ds, 2, "both deliveries finished: one cut short, one never sent")
+	assert.Equal(t, "LinkedAccount.linked", ds[0].Event)
+	assert.Equal(t, 1, ds[0].Attempts)
+	assert.Error(t, ds[0].Err)
+	assert.Equal(t, "LinkedAccount.synced_initial", ds[1].Event)
+	assert.Equal(t, 0, ds[1].Attempts)
+	assert.ErrorIs(t, ds[1].Err, mergetest.ErrClosed)
+	assert.Len(t, arrived, 0, "no attempt after Close gave up")
+}
+
+// SetWebhook points the server at a receiver after it started; deliveries
+// before it go nowhere.
+func TestSetWebhookAfterStart(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	before, err := srv.CompleteLink(newLinkToken(t, srv, map[string]any{"end_user_origin_id": "before"}), "lever")
+	require.NoError(t, err)
+
+	rc := newReceiver(t, 0)
+	require.NoError(t, srv.SetWebhook(rc.URL, webhookKey))
+	after, err := srv.CompleteLink(newLinkToken(t, srv, map[string]any{"end_user_origin_id": "after"}), "lever")
+	require.NoError(t, err)
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2)
+	require.NoError(t, err)
+	require.Len(t, ds, 2)
+	for _, d := range ds {
+		assert.Equal(t, after.ID, d.LinkedAccountID, "nothing was queued for the link before SetWebhook")
+		p := decodePayload(t, d.Payload)
+		assert.Equal(t, rc.URL, p.Hook.Target)
+	}
+	require.NoError(t, srv.SendWebhook(before.ID, mergelink.EventIssueNew, nil))
+	ds, err = srv.WaitForDeliveries(waitCtx(t), 3)
+	require.NoError(t, err)
+	assert.Equal(t, before.ID, ds[2].LinkedAccountID)
+	for range 3 {
+		h := <-rc.got
+		assert.NoError(t, mergelink.VerifyWebhookSignature(h.body, h.signature, webhookKey))
+	}
+
+	for _, tt := range []struct{ url, key string }{{"ftp://x", "k"}, {rc.URL, ""}, {"", "k"}} {
+		assert.Error(t, srv.SetWebhook(tt.url, tt.key), tt)
+	}
+}
+
+// A rotation keeps signing with the old key until it is finished, retries
+// included; after it, only the new key verifies.
+func TestRotateWebhookKey(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 0)
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(rc.URL, "old-key"))
+	la, err := srv.CompleteLink(newLinkToken(t, srv, nil), "lever")
+	require.NoError(t, err)
+	assert.ErrorContains(t, srv.FinishWebhookKeyRotation(), "no rotation")
+	assert.Error(t, srv.RotateWebhookKey(""))
+
+	require.NoError(t, srv.RotateWebhookKey("new-key"))
+	require.NoError(t, srv.SendWebhook(la.ID, mergelink.EventLinkedAccountSyncCompleted, nil))
+	_, err = srv.WaitForDeliveries(waitCtx(t), 3)
+	require.NoError(t, err)
+	for i := range 3 {
+		h := <-rc.got
+		assert.NoError(t, mergelink.VerifyWebhookSignature(h.body, h.signature, "old-key"), "delivery %d: the old key until told", i)
+		assert.Error(t, mergelink.VerifyWebhookSignature(h.body, h.signature, "new-key"), "delivery %d", i)
+	}
+
+	require.NoError(t, srv.FinishWebhookKeyRotation())
+	require.NoError(t, srv.SendWebhook(la.ID, mergelink.EventIssueNew, nil))
+	_, err = srv.WaitForDeliveries(waitCtx(t), 4)
+	require.NoError(t, err)
+	h := <-rc.got
+	assert.NoError(t, mergelink.VerifyWebhookSignature(h.body, h.signature, "new-key"))
+	assert.Error(t, mergelink.VerifyWebhookSignature(h.body, h.signature, "old-key"))
+
+	plain := mergetest.NewTestServer(t)
+	assert.ErrorContains(t, plain.RotateWebhookKey("k"), "delivers no webhooks")
 }

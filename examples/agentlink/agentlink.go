@@ -100,12 +100,16 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	var credentials chan connected
 	if key := env(webhookKeyEnv); key != "" {
 		credentials = make(chan connected, 16)
-		mux.Handle(webhookPath, &webhooks{key: key, got: func(ev connected) {
+		hooks, err := newWebhooks(key, func(ev connected) {
 			select {
 			case credentials <- ev:
 			default: // the run waits for one; a flood of others is dropped
 			}
-		}})
+		})
+		if err != nil {
+			return cli.Report(stderr, "agentlink", err, nil)
+		}
+		mux.Handle(webhookPath, hooks)
 	}
 	serveCtx, stopServing := context.WithCancel(context.Background())
 	served := make(chan error, 1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"io"
 	"net/http"
@@ -33,14 +34,18 @@ func TestWebhookHandler(t *testing.T) {
 	t.Parallel()
 	const created = `{"id":"e1","event":"credential.created","data":{"registered_user":{"id":"ru-1"},"connector":{"slug":"linear","name":"Linear"}}}`
 	const userEvent = `{"id":"e2","event":"registered_user.created","data":{"registered_user":{"id":"ru-1"}}}`
+	mac := hmac.New(sha256.New, []byte(testWebhookKey))
+	mac.Write([]byte(created))
+	b64 := base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	for _, tc := range []struct {
 		name, method, body, sig string
 		status                  int
 		got                     []connected
 	}{
-		{"credential.created", "POST", created, hexSig(created, testWebhookKey), http.StatusNoContent, []connected{{"ru-1", "linear"}}},
-		{"sha256= prefix", "POST", created, "sha256=" + hexSig(created, testWebhookKey), http.StatusNoContent, []connected{{"ru-1", "linear"}}},
-		{"another event", "POST", userEvent, hexSig(userEvent, testWebhookKey), http.StatusNoContent, nil},
+		{"credential.created", "POST", created, hexSig(created, testWebhookKey), http.StatusOK, []connected{{"ru-1", "linear"}}},
+		{"sha256= prefix", "POST", created, "sha256=" + hexSig(created, testWebhookKey), http.StatusOK, []connected{{"ru-1", "linear"}}},
+		{"base64", "POST", created, b64, http.StatusOK, []connected{{"ru-1", "linear"}}},
+		{"another event", "POST", userEvent, hexSig(userEvent, testWebhookKey), http.StatusOK, nil},
 		{"wrong key", "POST", created, hexSig(created, "other key"), http.StatusUnauthorized, nil},
 		{"tampered body", "POST", strings.Replace(created, "ru-1", "ru-2", 1), hexSig(created, testWebhookKey), http.StatusUnauthorized, nil},
 		{"no signature", "POST", created, "", http.StatusUnauthorized, nil},
@@ -50,7 +55,8 @@ func TestWebhookHandler(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var got []connected
-			h := &webhooks{key: testWebhookKey, got: func(c connected) { got = append(got, c) }}
+			h, err := newWebhooks(testWebhookKey, func(c connected) { got = append(got, c) })
+			require.NoError(t, err)
 			r := httptest.NewRequest(tc.method, webhookPath, strings.NewReader(tc.body))
 			if tc.sig != "" {
 				r.Header.Set("X-Merge-Signature", tc.sig)
@@ -198,7 +204,7 @@ func TestRunWaitsForTheWebhook(t *testing.T) {
 		ds, err := srv.WaitForAgentDeliveries(waitCtx(t), n)
 		require.NoError(t, err)
 		if d := ds[n-1]; d.Event == "credential.created" {
-			require.Equal(t, http.StatusNoContent, d.StatusCode, "%v", d)
+			require.Equal(t, http.StatusOK, d.StatusCode, "%v", d)
 			break
 		}
 	}

@@ -1,0 +1,456 @@
+// Drives mergetest with Merge's official Node client, @mergeapi/merge-node-client
+// (the version package.json pins), so that mergetest answers as Merge does
+// for Merge's own clients. The client parses leniently (skipValidation), so
+// every response body is also parsed strictly with the client's own
+// serializers: a field of the wrong type, a missing required field or a
+// field the client does not know fails the check.
+//
+// It starts ../serve (the Go program, or the binary in $MERGETEST_SERVE)
+// and talks to the mergetest server it prints.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { createServer } from "node:http";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { MergeClient, MergeError, serialization } from "@mergeapi/merge-node-client";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..", "..");
+
+let server; // the serve process
+let env; // what serve printed: url, unified, api_key, control
+const bodies = []; // every response body the client read: {method, url, status, body}
+
+// recordingFetch is fetch, keeping a copy of every JSON body for the
+// strict checks.
+async function recordingFetch(input, init) {
+  const res = await fetch(input, init);
+  const text = await res.clone().text();
+  let body;
+  try {
+    body = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  bodies.push({ method: init?.method ?? "GET", url: String(input), status: res.status, body });
+  return res;
+}
+
+function client(apiKey = env.api_key) {
+  return new MergeClient({ apiKey, baseUrl: env.unified, fetch: recordingFetch, maxRetries: 0 });
+}
+
+// lastBody returns the body of the last response whose URL contains part.
+function lastBody(part) {
+  for (let i = bodies.length - 1; i >= 0; i--) {
+    if (bodies[i].url.includes(part)) return bodies[i];
+  }
+  assert.fail(`no response from ${part}`);
+}
+
+// strict parses raw with one of the client's serializers, refusing unknown
+// keys and wrong types.
+function strict(schema, raw, what) {
+  const res = schema.parse(raw, { unrecognizedObjectKeys: "fail", skipValidation: false, breadcrumbsPrefix: [what] });
+  assert.ok(res.ok, `${what}: the official client's schema refuses mergetest's body: ${JSON.stringify(res.errors)}\n${JSON.stringify(raw)}`);
+  return res.value;
+}
+
+async function control(path, body) {
+  const res = await fetch(env.control + path, { method: "POST", body: JSON.stringify(body) });
+  const out = await res.json();
+  assert.equal(res.status, 200, `control ${path}: ${JSON.stringify(out)}`);
+  return out;
+}
+
+const hris = serialization.hris;
+
+before(async () => {
+  const cmd = process.env.MERGETEST_SERVE;
+  server = cmd
+    ? spawn(cmd, [], { stdio: ["pipe", "pipe", "inherit"] })
+    : spawn("go", ["run", "./conformance/serve"], { cwd: root, stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: server.stdout });
+  const [line] = await Promise.race([
+    once(lines, "line"),
+    once(server, "exit").then(([code]) => {
+      throw new Error(`serve exited with ${code} before printing its URL`);
+    }),
+  ]);
+  env = JSON.parse(line);
+});
+
+after(async () => {
+  if (!server || server.exitCode !== null) return;
+  server.stdin.end();
+  await once(server, "exit");
+});
+
+let seq = 0;
+function originId(prefix) {
+  seq++;
+  return `${prefix}-${seq}`;
+}
+
+const base = () => ({
+  endUserEmailAddress: "jane@example.com",
+  endUserOrganizationName: "Example Organization",
+  endUserOriginId: originId("node"),
+});
+
+describe("link tokens", () => {
+  test("every field the client has, with a Magic Link", async () => {
+    const req = {
+      ...base(),
+      categories: ["ats"],
+      integration: "greenhouse",
+      linkExpiryMins: 10080,
+      shouldCreateMagicLinkUrl: true,
+      hideAdminMagicLink: true,
+      commonModels: [{ modelId: "ats.Candidate", enabledActions: ["READ", "WRITE"], disabledFields: ["phone_numbers"] }],
+      categoryCommonModelScopes: {
+        ats: [
+          {
+            modelName: "Candidate",
+            modelPermissions: { READ: { isEnabled: true }, WRITE: { isEnabled: false } },
+            fieldPermissions: { enabledFields: ["first_name"], disabledFields: ["phone_numbers"] },
+          },
+        ],
+      },
+      language: "de",
+      areSyncsDisabled: true,
+      integrationSpecificConfig: { tenant: "eu-1", retries: 2 },
+      linkedDestinationId: "6b1f1a56-0c57-4d4a-9e1c-0d6f1b0b6a11",
+    };
+    const lt = await client().ats.linkToken.create(req);
+    const raw = strict(hris.LinkToken, lastBody("/ats/v1/link-token").body, "LinkToken");
+    assert.equal(lt.linkToken, raw.linkToken);
+    assert.equal(lt.integrationName, "Greenhouse");
+    assert.ok(lt.magicLinkUrl.startsWith(env.url + "/link/"), lt.magicLinkUrl);
+    assert.equal(lastBody("/ats/v1/link-token").status, 200, "200, as the OpenAPI lists it");
+  });
+
+  test("without a Magic Link or an integration", async () => {
+    const lt = await client().hris.linkToken.create({ ...base(), categories: ["hris"] });
+    strict(hris.LinkToken, lastBody("/hris/v1/link-token").body, "LinkToken");
+    assert.ok(lt.linkToken.length > 0);
+    assert.equal(lt.magicLinkUrl, undefined);
+    assert.equal(lt.integrationName, undefined);
+  });
+
+  // Merge's reference posts ["hris", "ats"] to ats, accounting, crm,
+  // ticketing and filestorage: the path's category may be any listed one.
+  for (const [api, categories] of [
+    ["ats", ["hris", "ats"]],
+    ["accounting", ["hris", "ats", "accounting"]],
+    ["crm", ["crm", "hris"]],
+    ["ticketing", ["hris", "ticketing"]],
+    ["filestorage", ["ats", "filestorage", "hris"]],
+  ]) {
+    test(`categories ${categories} posted to ${api}`, async () => {
+      const lt = await client()[api].linkToken.create({ ...base(), categories, shouldCreateMagicLinkUrl: false });
+      strict(hris.LinkToken, lastBody(`/${api}/v1/link-token`).body, "LinkToken");
+      assert.ok(lt.linkToken.length > 0);
+    });
+  }
+});
+
+describe("account token", () => {
+  test("exchanged once for the Linked Account's token", async () => {
+    const c = client();
+    const lt = await c.ats.linkToken.create({ ...base(), categories: ["hris", "ats"], shouldCreateMagicLinkUrl: true });
+    const la = await control("/complete", { link: lt.magicLinkUrl, integration: "lever" });
+    assert.equal(la.category, "ats");
+
+    const at = await c.ats.accountToken.retrieve(la.public_token);
+    const raw = strict(hris.AccountToken, lastBody("/account-token/").body, "AccountToken");
+    assert.equal(at.accountToken, la.account_token);
+    assert.equal(at.id, la.id);
+    assert.equal(at.integration.slug, "lever");
+    assert.equal(at.integration.name, "Lever");
+    assert.deepEqual(at.integration.categories, ["ats"]);
+    assert.equal(raw.accountToken, la.account_token);
+
+    await assert.rejects(c.ats.accountToken.retrieve(la.public_token), (err) => {
+      assert.ok(err instanceof MergeError);
+      assert.equal(err.statusCode, 404, "a public token works once");
+      return true;
+    });
+  });
+});
+
+describe("linked accounts", () => {
+  const customer = "Customer With 34 Accounts";
+  const accounts = []; // {id, originId, category, integration}
+
+  before(async () => {
+    const c = client();
+    const integrations = [
+      ["ats", "greenhouse"],
+      ["hris", "bamboohr"],
+      ["crm", "salesforce"],
+    ];
+    for (let i = 0; i < 34; i++) {
+      const [category, integration] = integrations[i % integrations.length];
+      const origin = `cust34-${String(i).padStart(2, "0")}`;
+      const lt = await c[category].linkToken.create({
+        endUserEmailAddress: `user${i}@customer34.test`,
+        endUserOrganizationName: customer,
+        endUserOriginId: origin,
+        categories: [category],
+      });
+      const la = await control("/complete", { link: lt.linkToken, integration });
+      accounts.push({ id: la.id, originId: origin, category, integration, email: `user${i}@customer34.test` });
+    }
+    // An account of another customer, one test account and one that
+    // needs a relink, for the filters.
+    const other = await c.hris.linkToken.create({ ...base(), endUserOrganizationName: "Other Customer", categories: ["hris"] });
+    await control("/complete", { link: other.linkToken, integration: "workday" });
+    const test = await c.hris.linkToken.create({ ...base(), endUserOrganizationName: "Test Customer", categories: ["hris"] });
+    const testAccount = await control("/complete", { link: test.linkToken, integration: "workday" });
+    await control("/test-account", { id: testAccount.id, test: true });
+    await control("/status", { id: accounts[5].id, status: "RELINK_NEEDED" });
+    accounts[5].status = "RELINK_NEEDED";
+  });
+
+  test("the client's own pager reads 30 on the first page and all 34 to the end", async () => {
+    const page = await client().hris.linkedAccounts.list({ endUserOrganizationName: customer });
+    assert.equal(page.data.length, 30, "30 without page_size, as at Merge");
+    assert.ok(page.hasNextPage());
+    const first = strict(hris.PaginatedAccountDetailsAndActionsList, lastBody("/linked-accounts").body, "PaginatedAccountDetailsAndActionsList");
+    assert.equal(typeof first.next, "string");
+    assert.ok(!first.next.includes("/"), `next is a bare cursor, not a URL: ${first.next}`);
+    assert.equal(first.previous ?? null, null);
+
+    const seen = [];
+    for await (const acct of page) seen.push(acct.endUserOriginId);
+    assert.deepEqual(
+      seen,
+      accounts.map((a) => a.originId),
+    );
+    const lastPage = strict(hris.PaginatedAccountDetailsAndActionsList, lastBody("/linked-accounts").body, "last page");
+    assert.equal(lastPage.results.length, 4);
+    assert.equal(lastPage.next ?? null, null);
+    assert.equal(typeof lastPage.previous, "string");
+  });
+
+  test("every field of an account is read right", async () => {
+    const a = accounts[0];
+    const page = await client().ats.linkedAccounts.list({ id: a.id });
+    assert.equal(page.data.length, 1);
+    const got = page.data[0];
+    strict(hris.PaginatedAccountDetailsAndActionsList, lastBody("/linked-accounts").body, "one account");
+    assert.equal(got.id, a.id);
+    assert.equal(got.category, a.category);
+    assert.equal(got.status, "COMPLETE");
+    assert.equal(got.endUserOriginId, a.originId);
+    assert.equal(got.endUserOrganizationName, customer);
+    assert.equal(got.endUserEmailAddress, a.email);
+    assert.equal(got.integration.slug, a.integration);
+    assert.equal(got.integration.name, "Greenhouse");
+    assert.deepEqual(got.integration.categories, ["ats"]);
+    assert.equal(got.accountType, "PRODUCTION");
+    assert.equal(got.isDuplicate, false);
+    assert.ok(got.webhookListenerUrl.startsWith(env.url));
+    const completed = strict(hris.AccountDetailsAndActions, lastBody("/linked-accounts").body.results[0], "AccountDetailsAndActions").completedAt;
+    assert.ok(completed instanceof Date && !Number.isNaN(completed.getTime()));
+  });
+
+  const all = async (request) => {
+    const out = [];
+    for await (const acct of await client().crm.linkedAccounts.list(request)) out.push(acct.endUserOriginId);
+    for (const b of bodies.filter((b) => b.url.includes("/linked-accounts"))) {
+      strict(hris.PaginatedAccountDetailsAndActionsList, b.body, "PaginatedAccountDetailsAndActionsList");
+    }
+    return out;
+  };
+  const ids = (pred) => accounts.filter(pred).map((a) => a.originId);
+
+  test("every filter", async () => {
+    const a = accounts[3];
+    const b = accounts[7];
+    const cases = [
+      [{ category: "ats", endUserOrganizationName: customer }, ids((x) => x.category === "ats")],
+      [{ endUserEmailAddress: a.email }, [a.originId]],
+      [{ endUserOriginId: b.originId }, [b.originId]],
+      [{ endUserOriginIds: `${b.originId},${a.originId},nobody` }, [a.originId, b.originId]],
+      [{ id: a.id }, [a.originId]],
+      [{ ids: `${a.id},${b.id}` }, [a.originId, b.originId]],
+      [{ includeDuplicates: true, id: a.id }, [a.originId]],
+      [{ integrationName: "Salesforce", endUserOrganizationName: customer }, ids((x) => x.integration === "salesforce")],
+      [{ status: "RELINK_NEEDED" }, [accounts[5].originId]],
+      [{ status: "COMPLETE", endUserOrganizationName: customer }, ids((x) => x.status === undefined)],
+      [{ isTestAccount: "true" }, null],
+      [{ pageSize: 7, endUserOrganizationName: customer }, ids(() => true)],
+      [{ pageSize: 100, endUserOrganizationName: customer }, ids(() => true)],
+    ];
+    for (const [request, want] of cases) {
+      const got = await all(request);
+      if (want === null) {
+        assert.equal(got.length, 1, `${JSON.stringify(request)}: only the test account`);
+        continue;
+      }
+      assert.deepEqual(got, want, JSON.stringify(request));
+    }
+  });
+
+  test("pages of page_size, read with getNextPage", async () => {
+    let page = await client().hris.linkedAccounts.list({ endUserOrganizationName: customer, pageSize: 10 });
+    const sizes = [page.data.length];
+    while (page.hasNextPage()) {
+      page = await page.getNextPage();
+      sizes.push(page.data.length);
+    }
+    assert.deepEqual(sizes, [10, 10, 10, 4]);
+  });
+});
+
+describe("errors the client parses", () => {
+  test("400 with Merge's errors[] body", async () => {
+    await assert.rejects(
+      client().hris.linkToken.create({ ...base(), categories: ["hris"], linkExpiryMins: 5 }),
+      (err) => {
+        assert.ok(err instanceof MergeError, String(err));
+        assert.equal(err.statusCode, 400);
+        assert.equal(err.body.errors[0].source.pointer, "/link_expiry_mins");
+        assert.equal(err.body.errors[0].problem_type, "INVALID_FIELD");
+        assert.ok(Array.isArray(err.body.warnings));
+        return true;
+      },
+    );
+    await assert.rejects(client().ats.linkToken.create({ ...base(), categories: ["ats"], integration: "acme-recruiting" }), (err) => {
+      assert.equal(err.statusCode, 400);
+      assert.equal(err.body.errors[0].source.pointer, "/integration");
+      return true;
+    });
+  });
+
+  test("401 with a detail", async () => {
+    await assert.rejects(client("not-the-key").hris.linkedAccounts.list(), (err) => {
+      assert.ok(err instanceof MergeError, String(err));
+      assert.equal(err.statusCode, 401);
+      assert.equal(typeof err.body.detail, "string");
+      return true;
+    });
+  });
+
+  test("404 with a detail", async () => {
+    await assert.rejects(client().hris.accountToken.retrieve("no-such-public-token"), (err) => {
+      assert.ok(err instanceof MergeError, String(err));
+      assert.equal(err.statusCode, 404);
+      assert.equal(err.body.detail, "Not found.");
+      return true;
+    });
+    await assert.rejects(client().hris.linkedAccounts.list({ cursor: "not-a-cursor" }), (err) => {
+      assert.equal(err.statusCode, 404);
+      assert.equal(typeof err.body.detail, "string");
+      return true;
+    });
+  });
+});
+
+// Agent Handler has no official Node client: these checks speak its wire
+// with fetch, and verify mergetest's webhook signatures with Node's own
+// crypto, apart from the Go code that makes them.
+describe("Agent Handler, spoken with fetch", () => {
+  const agent = async (method, p, body) => {
+    const res = await fetch(p.startsWith("http") ? p : env.agent + p, {
+      method,
+      headers: { Authorization: `Bearer ${env.api_key}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text === "" ? undefined : JSON.parse(text) };
+  };
+  const connectorFields = ["id", "name", "slug", "description", "source_url", "logo_url", "categories", "auth_options", "tools"];
+
+  test("connectors, page by page through full next URLs on the server", async () => {
+    const all = await agent("GET", "/connectors/");
+    assert.equal(all.status, 200);
+    const slugs = [];
+    let page = await agent("GET", "/connectors/?page_size=4");
+    for (let n = 0; ; n++) {
+      assert.equal(page.status, 200);
+      assert.equal(page.body.count, all.body.count);
+      for (const k of page.body.results) {
+        assert.deepEqual(Object.keys(k).sort(), [...connectorFields].sort(), `fields of ${k.slug}`);
+        slugs.push(k.slug);
+      }
+      if (page.body.next === null) break;
+      assert.equal(new URL(page.body.next).origin, env.url, "next stays on the server");
+      assert.ok(n < 20, "the pages never end");
+      page = await agent("GET", page.body.next);
+    }
+    assert.deepEqual(slugs, all.body.results.map((k) => k.slug));
+
+    const linear = await agent("GET", "/connectors/linear/");
+    assert.equal(linear.status, 200);
+    assert.equal(linear.body.name, "Linear");
+    const missing = await agent("GET", "/connectors/no-such-connector/");
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, "connector_not_found");
+  });
+
+  test("signed webhooks as a user connects and disconnects, and a rotated key", async () => {
+    const received = []; // {raw, signature}, in the order they came
+    let wake = () => {};
+    const receiver = createServer((req, res) => {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        received.push({ raw: Buffer.concat(chunks), signature: req.headers["x-merge-signature"] });
+        res.writeHead(200).end();
+        wake();
+      });
+    });
+    receiver.listen(0, "127.0.0.1");
+    await once(receiver, "listening");
+    const next = async () => {
+      while (received.length === 0) await new Promise((resolve) => (wake = resolve));
+      return received.shift();
+    };
+    // verified reports whether the hook's X-Merge-Signature is the hex
+    // HMAC-SHA256 of its raw body under key.
+    const verified = (hook, key) => {
+      const want = createHmac("sha256", key).update(hook.raw).digest();
+      const got = Buffer.from(hook.signature ?? "", "hex");
+      return got.length === want.length && timingSafeEqual(got, want);
+    };
+    try {
+      await control("/agent-webhook", { url: `http://127.0.0.1:${receiver.address().port}/hooks`, key: "node-key-1" });
+      const user = await agent("POST", "/registered-users/", { origin_user_id: originId("agent"), origin_user_name: "Ada" });
+      assert.equal(user.status, 201);
+      const lt = await agent("POST", `/registered-users/${user.body.id}/link-token/`, { connector: "linear" });
+      assert.equal(lt.status, 201);
+      await control("/complete-agent", { link: lt.body.magic_link_url });
+      const del = await agent("DELETE", `/credentials/registered-users/${user.body.id}/connectors/linear/`);
+      assert.equal(del.status, 200);
+      assert.deepEqual((await agent("GET", `/registered-users/${user.body.id}/`)).body.authenticated_connectors, []);
+
+      const events = [];
+      for (const want of ["registered_user.created", "credential.created", "credential.deleted"]) {
+        const hook = await next();
+        assert.ok(verified(hook, "node-key-1"), `${want}: X-Merge-Signature ${hook.signature} is not the hex HMAC-SHA256 of the body`);
+        assert.ok(!verified(hook, "another key"));
+        const ev = JSON.parse(hook.raw);
+        events.push(ev.event);
+        assert.equal(ev.data.registered_user.id, user.body.id);
+        if (want.startsWith("credential.")) assert.equal(ev.data.connector.slug, "linear");
+      }
+      assert.deepEqual(events, ["registered_user.created", "credential.created", "credential.deleted"]);
+
+      await control("/agent-webhook-rotate", { key: "node-key-2" });
+      assert.equal((await agent("PATCH", `/registered-users/${user.body.id}/`, { origin_user_name: "Ada L." })).status, 200);
+      const updated = await next();
+      assert.equal(JSON.parse(updated.raw).event, "registered_user.updated");
+      assert.ok(verified(updated, "node-key-2"), "signed with the new key");
+      assert.ok(!verified(updated, "node-key-1"), "the old key stops verifying at once");
+    } finally {
+      receiver.close();
+    }
+  });
+});

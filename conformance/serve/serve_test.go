@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// run prints where it serves, the control calls play the end user, and it
+// returns once its input ends.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	stdinR, stdinW := io.Pipe()
+	stdoutR, stdoutW := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- run(context.Background(), stdinR, stdoutW) }()
+
+	line, err := bufio.NewReader(stdoutR).ReadString('\n')
+	require.NoError(t, err)
+	var ep endpoints
+	require.NoError(t, json.Unmarshal([]byte(line), &ep))
+	assert.Equal(t, ep.URL+"/api", ep.Unified)
+	assert.NotEmpty(t, ep.APIKey)
+
+	post := func(u, body string, auth bool) (int, map[string]any) {
+		req, err := http.NewRequest("POST", u, strings.NewReader(body))
+		require.NoError(t, err)
+		if auth {
+			req.Header.Set("Authorization", "Bearer "+ep.APIKey)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return resp.StatusCode, out
+	}
+	status, lt := post(ep.Unified+"/ats/v1/link-token", `{"end_user_email_address":"a@b.test","end_user_organization_name":"Org","end_user_origin_id":"o1","categories":["ats"]}`, true)
+	require.Equal(t, http.StatusOK, status, "%v", lt)
+	status, la := post(ep.Control+"/complete", `{"link":"`+lt["link_token"].(string)+`","integration":"lever"}`, false)
+	require.Equal(t, http.StatusOK, status, "%v", la)
+	assert.Equal(t, "ats", la["category"])
+	assert.NotEmpty(t, la["public_token"])
+	id := la["id"].(string)
+	for _, tt := range []struct{ path, body string }{
+		{"/status", `{"id":"` + id + `","status":"RELINK_NEEDED"}`},
+		{"/test-account", `{"id":"` + id + `","test":true}`},
+		{"/delete", `{"id":"` + id + `"}`},
+	} {
+		status, out := post(ep.Control+tt.path, tt.body, false)
+		assert.Equal(t, http.StatusOK, status, "%s: %v", tt.path, out)
+	}
+	status, out := post(ep.Control+"/delete", `{"id":"`+id+`"}`, false)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, out["error"], "no such Linked Account")
+
+	// Agent Handler: the webhook set, a user who connects, the key rotated.
+	got := make(chan string, 8)
+	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("X-Merge-Signature")
+	}))
+	defer hooks.Close()
+	status, out = post(ep.Control+"/agent-webhook", `{"url":"`+hooks.URL+`","key":"k1"}`, false)
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	status, u := post(ep.Agent+"/registered-users/", `{"origin_user_id":"u1","origin_user_name":"Ada"}`, true)
+	require.Equal(t, http.StatusCreated, status, "%v", u)
+	assert.Len(t, <-got, 64, "registered_user.created, signed in hex")
+	status, alt := post(ep.Agent+"/registered-users/"+u["id"].(string)+"/link-token/", `{"connector":"linear"}`, true)
+	require.Equal(t, http.StatusCreated, status, "%v", alt)
+	status, out = post(ep.Control+"/complete-agent", `{"link":"`+alt["magic_link_url"].(string)+`"}`, false)
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	assert.Equal(t, "", out["redirect"], "no callback URL, no redirect")
+	assert.Len(t, <-got, 64, "credential.created")
+	status, out = post(ep.Control+"/agent-webhook-rotate", `{"key":"k2"}`, false)
+	assert.Equal(t, http.StatusOK, status, "%v", out)
+	status, out = post(ep.Control+"/complete-agent", `{"link":"`+alt["magic_link_url"].(string)+`"}`, false)
+	assert.Equal(t, http.StatusBadRequest, status, "a link token works once")
+	assert.Contains(t, out["error"], "already used")
+
+	require.NoError(t, stdinW.Close())
+	require.NoError(t, <-done)
+}
