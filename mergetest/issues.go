@@ -207,3 +207,16 @@ func (s *Server) listIssues(r *http.Request, _ []byte) reply {
 	}
 	return cursorReply(r, found)
 }
+
+// getIssue serves GET {category}/v1/issues/{id}, muted or not.
+func (s *Server) getIssue(r *http.Request, _ []byte) reply {
+	if !isCategory(r.PathValue("category")) {
+		return notFound(r, nil)
+	}
+	for _, is := range s.after.issues {
+		if is.id == r.PathValue("id") {
+			return reply{http.StatusOK, is.json()}
+		}
+	}
+	return notFound(r, nil)
+}

@@ -59,6 +59,7 @@ func (s *Server) afterLinkRoutes(api *http.ServeMux, u string) {
 	api.HandleFunc("GET "+u+"/sync-status", s.unified(s.withAccount(s.syncStatus), false))
 	api.HandleFunc("POST "+u+"/sync-status/resync", s.unified(s.withAccount(s.resync), true))
 	api.HandleFunc("GET "+u+"/issues", s.unified(s.listIssues, false))
+	api.HandleFunc("GET "+u+"/issues/{id}", s.unified(s.getIssue, false))
 	api.HandleFunc("GET "+u+"/employees", s.unified(s.withAccount(s.listEmployees), false))
 	api.HandleFunc("GET "+u+"/employees/{id}", s.unified(s.withAccount(s.getEmployee), false))
 }
@@ -146,11 +147,11 @@ func (s *Server) accountDetails(_ *http.Request, a *account) reply {
 	return reply{http.StatusOK, d}
 }
 
-// deleteAccountCall serves POST {category}/v1/delete-account: 200 with no
-// body, as the OpenAPI has it.
+// deleteAccountCall serves POST {category}/v1/delete-account: 200 with an
+// empty object, the OpenAPI's delete-account_delete_Response_200.
 func (s *Server) deleteAccountCall(_ *http.Request, a *account) reply {
 	s.deleteAccount(a)
-	return reply{status: http.StatusOK}
+	return reply{http.StatusOK, map[string]any{}}
 }
 
 // regenerateToken serves POST {category}/v1/account-token/regenerate: the

@@ -34,6 +34,7 @@
 //	GET    /api/{category}/v1/account-token/{public_token} 200, 404 once used
 //	GET    /api/{category}/v1/linked-accounts             200: filters, cursor pages
 //	GET    /api/{category}/v1/issues                      200: filters, cursor pages
+//	GET    /api/{category}/v1/issues/{id}                 200
 //	POST   /ah/api/v1/registered-users/                   201 new, 200 existing
 //	GET    /ah/api/v1/registered-users/                   200: page, page_size, origin_user_id
 //	GET    /ah/api/v1/registered-users/{id}/              200; PATCH 200, DELETE 200
@@ -49,7 +50,7 @@
 // token that works, 404 for another category than the account's):
 //
 //	GET    /api/{category}/v1/account-details             200
-//	POST   /api/{category}/v1/delete-account              200, no body; sends LinkedAccount.deleted
+//	POST   /api/{category}/v1/delete-account              200 {}; sends LinkedAccount.deleted
 //	POST   /api/{category}/v1/account-token/regenerate    200: a new token, the old one fails
 //	GET    /api/{category}/v1/sync-status                 200: cursor pages, SYNCING then DONE
 //	POST   /api/{category}/v1/sync-status/resync          200: every model SYNCING again
