@@ -528,8 +528,8 @@ func TestSecretsNeverShow(t *testing.T) {
 			`not JSON ` + leakAccountToken,
 			`["` + leakAccountToken + `"]`,
 			`{"data":{"account_token":"` + leakAccountToken + `"}}`,
-			payload(mergelink.EventLinkedAccountLinked, `{"account_token":"`+leakAccountToken+`","is_relink":"`+leakAccountToken+`"}`),
-			payload(mergelink.EventLinkedAccountSyncCompleted, `{"account_token":"`+leakAccountToken+`","sync_status":"`+leakAccountToken+`"}`),
+			payload(mergelink.EventLinkedAccountLinked, `{"account_token":["`+leakAccountToken+`"],"is_relink":"`+leakAccountToken+`"}`),
+			payload(mergelink.EventLinkedAccountSyncCompleted, `{"account_token":{"t":"`+leakAccountToken+`"},"sync_status":"`+leakAccountToken+`"}`),
 			payload(mergelink.EventLinkedAccountLinked, `{"account_token":"`+leakAccountToken+`"`),
 		} {
 			b, s := signed(bad)
@@ -566,7 +566,7 @@ func TestSecretsNeverShow(t *testing.T) {
 		b, sig := signed(linked)
 		failing, failingSig := signed(strings.Replace(linked, `"acct-1"`, `"acct-fail"`, 1))
 		notWebhook, notWebhookSig := signed(`{"data":{"account_token":"` + leakAccountToken + `"}}`)
-		wrongType, wrongTypeSig := signed(payload(mergelink.EventLinkedAccountLinked, `{"account_token":"`+leakAccountToken+`","is_relink":"`+leakAccountToken+`"}`))
+		wrongType, wrongTypeSig := signed(payload(mergelink.EventLinkedAccountLinked, `{"account_token":["`+leakAccountToken+`"]}`))
 		large := []byte(`{"account_token":"` + leakAccountToken + `","pad":"` + strings.Repeat("x", 8<<10) + `"}`)
 		testBody, testSig := signed(`{"response": "Success! This URL will be notified."}`)
 		for _, tc := range []struct {

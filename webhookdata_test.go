@@ -25,10 +25,10 @@ func checkDecodeData(t *testing.T, data []byte) (refData, error) {
 	wantErr := json.Unmarshal(data, &want)
 	var got refData
 	err := decodeData(data, []dataField{
-		{"account_token", &got.AccountToken},
-		{"is_relink", &got.IsRelink},
-		{"is_initial_sync", &got.IsInitialSync},
-		{"sync_status", &got.SyncStatus},
+		{name: "account_token", to: &got.AccountToken},
+		{name: "is_relink", to: &got.IsRelink},
+		{name: "is_initial_sync", to: &got.IsInitialSync},
+		{name: "sync_status", to: &got.SyncStatus},
 	})
 	if wantErr != nil {
 		require.Error(t, err, "json.Unmarshal: %v", wantErr)
@@ -100,7 +100,7 @@ func FuzzDecodeData(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if !json.Valid(data) || !isJSONObject(data) {
 			var sink refData
-			_ = decodeData(data, []dataField{{"account_token", &sink.AccountToken}})
+			_ = decodeData(data, []dataField{{name: "account_token", to: &sink.AccountToken}})
 			return
 		}
 		checkDecodeData(t, data)

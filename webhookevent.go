@@ -91,8 +91,10 @@ func (t EventType) IsModelEvent() bool {
 
 // ErrNotWebhookPayload is returned by ParseWebhook, through a
 // *WebhookPayloadError, for a correctly signed body that is not a Merge
-// webhook: not a JSON object, no hook.event, or a LinkedAccount event
-// whose data has fields of the wrong type.
+// webhook: not a JSON object, no hook.event string, a linked_account that
+// is not an object or whose id is not a string, or a LinkedAccount event
+// whose data.account_token is not a string. Other fields of an unexpected
+// type do not make it fail (see ParseWebhook).
 var ErrNotWebhookPayload = errors.New("mergelink: not a Merge webhook payload")
 
 // WebhookPayloadError says why a signed body is not a Merge webhook
@@ -127,7 +129,8 @@ type WebhookLinkedAccount struct {
 	EndUserOriginID         string `json:"end_user_origin_id"`
 	EndUserOrganizationName string `json:"end_user_organization_name"`
 	EndUserEmailAddress     string `json:"end_user_email_address"`
-	// Status is COMPLETE, INCOMPLETE or RELINK_NEEDED.
+	// Status is the account's state, a LinkedAccountStatus such as
+	// COMPLETE or RELINK_NEEDED.
 	Status             string `json:"status"`
 	WebhookListenerURL string `json:"webhook_listener_url"`
 	// IsDuplicate is nil when Merge sends null: test accounts, incomplete
@@ -152,6 +155,10 @@ type SyncCompletedData struct {
 	// SyncStatus holds each model's sync status, keyed like
 	// "ats.Candidate", as Merge sends it.
 	SyncStatus map[string]json.RawMessage `json:"sync_status"`
+	// Models holds the same statuses decoded, under the same keys. A
+	// field of an entry that has an unexpected type is left zero, and an
+	// entry that is not a JSON object is left out: SyncStatus keeps it.
+	Models map[string]SyncStatus `json:"-"`
 }
 
 // WebhookEvent is a verified Merge webhook. Data holds the raw data object,
@@ -166,9 +173,11 @@ type WebhookEvent struct {
 	Data          json.RawMessage      `json:"data"`
 
 	test         bool
+	raw          []byte
 	accountToken string
 	linked       LinkedData
 	sync         SyncCompletedData
+	issue        Issue
 }
 
 // testPayloadText is what the dashboard's "Send test POST request" sends in
@@ -181,6 +190,14 @@ const testPayloadText = "Success! This URL will be notified."
 // (matching ErrNotWebhookPayload) for a signed body that is not a Merge
 // webhook. The dashboard's test payload parses into an event whose IsTest
 // is true.
+//
+// What the SDK needs of an event is decoded strictly: the body must be a
+// JSON object, hook.event a string, linked_account (if present) an object
+// whose id is a string, and a LinkedAccount event's data.account_token a
+// string. Everything else is decoded leniently, since Merge's types may
+// drift and Merge does not retry a delivery answered 4xx: a field of an
+// unexpected type (is_duplicate: "false", a numeric hook.id) is left zero
+// (a number keeps its text in hook.id), and the raw body stays in RawBody.
 func ParseWebhook(payload []byte, signature string, keys ...string) (*WebhookEvent, error) {
 	if err := VerifyWebhookSignature(payload, signature, keys...); err != nil {
 		return nil, err
@@ -188,21 +205,33 @@ func ParseWebhook(payload []byte, signature string, keys ...string) (*WebhookEve
 	return decodeWebhook(payload)
 }
 
+// wireEvent is the envelope of a webhook body.
+type wireEvent struct {
+	Hook          WebhookHook          `json:"hook"`
+	LinkedAccount WebhookLinkedAccount `json:"linked_account"`
+	Data          json.RawMessage      `json:"data"`
+	Response      *string              `json:"response"`
+}
+
 // decodeWebhook decodes a verified body.
 func decodeWebhook(payload []byte) (*WebhookEvent, error) {
-	var wire struct {
-		Hook          WebhookHook          `json:"hook"`
-		LinkedAccount WebhookLinkedAccount `json:"linked_account"`
-		Data          json.RawMessage      `json:"data"`
-		Response      *string              `json:"response"`
-	}
 	if len(bytes.TrimSpace(payload)) == 0 {
 		return nil, &WebhookPayloadError{Reason: "empty body"}
 	}
+	var wire wireEvent
 	if err := json.Unmarshal(payload, &wire); err != nil {
-		return nil, &WebhookPayloadError{Reason: jsonReason(err)}
+		var typ *json.UnmarshalTypeError
+		if !errors.As(err, &typ) || !isJSONObject(payload) {
+			return nil, &WebhookPayloadError{Reason: jsonReason(err)}
+		}
+		// Valid JSON with a member of an unexpected type: decode again,
+		// strictly only what the event needs.
+		wire = wireEvent{}
+		if err := decodeEnvelope(payload, &wire); err != nil {
+			return nil, &WebhookPayloadError{Reason: jsonReason(err)}
+		}
 	}
-	ev := &WebhookEvent{Hook: wire.Hook, LinkedAccount: wire.LinkedAccount, Data: wire.Data}
+	ev := &WebhookEvent{Hook: wire.Hook, LinkedAccount: wire.LinkedAccount, Data: wire.Data, raw: bytes.Clone(payload)}
 	if ev.Hook.Event == "" {
 		if wire.Response != nil && *wire.Response == testPayloadText {
 			ev.test = true
@@ -210,22 +239,67 @@ func decodeWebhook(payload []byte) (*WebhookEvent, error) {
 		}
 		return nil, &WebhookPayloadError{Reason: "no hook.event"}
 	}
-	if ev.Hook.Event.Model() != "LinkedAccount" || !isJSONObject(ev.Data) {
+	if !isJSONObject(ev.Data) {
+		return ev, nil
+	}
+	switch ev.Hook.Event.Model() {
+	case "LinkedAccount":
+	case "Issue":
+		decodeLenient(ev.Data, &ev.issue)
+		return ev, nil
+	default:
 		return ev, nil
 	}
 	// Only the members the SDK gives typed access to are decoded; the rest
 	// of data stays raw, whatever its shape.
-	fields := []dataField{{"account_token", &ev.accountToken}}
+	fields := []dataField{{name: "account_token", to: &ev.accountToken}}
 	switch ev.Hook.Event {
 	case EventLinkedAccountLinked:
-		fields = append(fields, dataField{"is_relink", &ev.linked.IsRelink})
+		fields = append(fields, dataField{name: "is_relink", to: &ev.linked.IsRelink, lenient: true})
 	case EventLinkedAccountSyncCompleted:
-		fields = append(fields, dataField{"is_initial_sync", &ev.sync.IsInitialSync}, dataField{"sync_status", &ev.sync.SyncStatus})
+		fields = append(fields,
+			dataField{name: "is_initial_sync", to: &ev.sync.IsInitialSync, lenient: true},
+			dataField{name: "sync_status", to: &ev.sync.SyncStatus, lenient: true})
 	}
 	if err := decodeData(ev.Data, fields); err != nil {
 		return nil, &WebhookPayloadError{Reason: "data: " + jsonReason(err)}
 	}
+	for model, raw := range ev.sync.SyncStatus {
+		if !isJSONObject(raw) {
+			continue
+		}
+		if ev.sync.Models == nil {
+			ev.sync.Models = make(map[string]SyncStatus, len(ev.sync.SyncStatus))
+		}
+		var st SyncStatus
+		decodeLenient(raw, &st)
+		ev.sync.Models[model] = st
+	}
 	return ev, nil
+}
+
+// decodeEnvelope decodes a webhook body, a valid JSON object, member by
+// member: hook.event and linked_account.id strictly, the rest leniently.
+func decodeEnvelope(payload []byte, wire *wireEvent) error {
+	return decodeData(payload, []dataField{
+		{name: "hook", to: objectOf("hook", func(obj []byte) error {
+			return decodeData(obj, []dataField{
+				{name: "event", to: &wire.Hook.Event, path: "hook."},
+				{name: "id", to: (*idText)(&wire.Hook.ID), lenient: true},
+				{name: "target", to: &wire.Hook.Target, lenient: true},
+			})
+		})},
+		{name: "linked_account", to: objectOf("linked_account", func(obj []byte) error {
+			la := &wire.LinkedAccount
+			if err := decodeData(obj, []dataField{{name: "id", to: &la.ID, path: "linked_account."}}); err != nil {
+				return err
+			}
+			decodeLenient(obj, la)
+			return nil
+		})},
+		{name: "data", to: &wire.Data},
+		{name: "response", to: &wire.Response, lenient: true},
+	})
 }
 
 // jsonReason describes a decoding error without quoting the body.
@@ -290,6 +364,26 @@ func (ev *WebhookEvent) AccountToken() (string, bool) {
 func (ev *WebhookEvent) Linked() (data LinkedData, ok bool) {
 	return ev.linked, ev.Hook.Event == EventLinkedAccountLinked
 }
+
+// Deleted returns the Linked Account of a LinkedAccount.deleted event,
+// ev.LinkedAccount, whose account token no longer works; ok is false for
+// any other event.
+func (ev *WebhookEvent) Deleted() (acct WebhookLinkedAccount, ok bool) {
+	return ev.LinkedAccount, ev.Hook.Event == EventLinkedAccountDeleted
+}
+
+// Issue returns the issue of an Issue.new, Issue.reopened, Issue.muted or
+// Issue.resolved event, decoded from data; ok is false for any other
+// event. A field of an unexpected type is left zero: Data keeps it.
+func (ev *WebhookEvent) Issue() (is Issue, ok bool) {
+	return ev.issue, ev.Hook.Event.Model() == "Issue"
+}
+
+// RawBody returns the body the event was decoded from, as it was signed:
+// a copy, which the caller may keep. It is what to store when an event
+// must be replayed or inspected; like Data, it may hold the account
+// token, and fmt and slog never show it.
+func (ev *WebhookEvent) RawBody() []byte { return ev.raw }
 
 // SyncCompleted returns the data of a LinkedAccount.sync_completed event;
 // ok is false for any other event.

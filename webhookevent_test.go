@@ -233,8 +233,11 @@ func TestParseWebhookNotAMergePayload(t *testing.T) {
 		{"event of the wrong type", `{"hook":{"event":5}}`, "field hook.event must be a string, not JSON number"},
 		{"linked account of the wrong type", `{"hook":{"event":"Issue.new"},"linked_account":[]}`, "field linked_account must be an object, not JSON array"},
 		{"token of the wrong type", payload(mergelink.EventLinkedAccountLinked, `{"account_token":12345678}`), "data: field account_token must be a string, not JSON number"},
-		{"is_relink of the wrong type", payload(mergelink.EventLinkedAccountLinked, `{"account_token":"tok-secret-1","is_relink":"yes"}`), "data: field is_relink must be a boolean, not JSON string"},
-		{"sync_status of the wrong type", payload(mergelink.EventLinkedAccountSyncCompleted, `{"sync_status":[]}`), "data: field sync_status must be an object, not JSON array"},
+		{"token of another wrong type", payload(mergelink.EventLinkedAccountSyncedInitial, `{"account_token":["tok-secret-1"]}`), "data: field account_token must be a string, not JSON array"},
+		{"hook not an object", `{"hook":"Issue.new"}`, "field hook must be an object, not JSON string"},
+		{"event of the wrong type beside others", `{"hook":{"id":5,"event":true},"linked_account":{"id":"a"}}`, "field hook.event must be a string, not JSON bool"},
+		{"account id of the wrong type", `{"hook":{"event":"Issue.new"},"linked_account":{"id":12345678}}`, "field linked_account.id must be a string, not JSON number"},
+		{"account id an object", `{"hook":{"event":"Issue.new"},"linked_account":{"id":{"x":"tok-secret-1"}}}`, "field linked_account.id must be a string, not JSON object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

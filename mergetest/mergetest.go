@@ -20,7 +20,9 @@
 //
 // Tests drive what Merge would do on its own: FailNext fails the next
 // requests, SetLinkedAccountStatus, SetTestAccount and DeleteLinkedAccount
-// change Linked Accounts, SendWebhook sends any event, SetWebhook and
+// change Linked Accounts, RaiseIssue, ResolveIssue and MuteIssue change
+// its issues, SetSyncDuration and WithClock drive its syncs,
+// SetEmployeeCount its fake data, SendWebhook sends any event, SetWebhook and
 // RotateWebhookKey change the webhook configuration (SetAgentWebhook and
 // RotateAgentWebhookKey Agent Handler's), and CancelLink,
 // CancelAgentLink and DeclineAgentLink play an end user who does not
@@ -31,6 +33,8 @@
 //	POST   /api/{category}/v1/link-token                  200, or 400 with errors[]
 //	GET    /api/{category}/v1/account-token/{public_token} 200, 404 once used
 //	GET    /api/{category}/v1/linked-accounts             200: filters, cursor pages
+//	GET    /api/{category}/v1/issues                      200: filters, cursor pages
+//	GET    /api/{category}/v1/issues/{id}                 200
 //	POST   /ah/api/v1/registered-users/                   201 new, 200 existing
 //	GET    /ah/api/v1/registered-users/                   200: page, page_size, origin_user_id
 //	GET    /ah/api/v1/registered-users/{id}/              200; PATCH 200, DELETE 200
@@ -41,6 +45,17 @@
 //	                                                      200, 404 when not connected
 //	POST   /ah/api/v1/tool-packs/{id}/registered-users/{id}/mcp/
 //	                                                      the handler HandleMCP mounts, 404 without
+//
+// and, with a Linked Account's token in X-Account-Token (401 without a
+// token that works, 404 for another category than the account's):
+//
+//	GET    /api/{category}/v1/account-details             200
+//	POST   /api/{category}/v1/delete-account              200 {}; sends LinkedAccount.deleted
+//	POST   /api/{category}/v1/account-token/regenerate    200: a new token, the old one fails
+//	GET    /api/{category}/v1/sync-status                 200: cursor pages, SYNCING then DONE
+//	POST   /api/{category}/v1/sync-status/resync          200: every model SYNCING again
+//	GET    /api/hris/v1/employees                         200: a few fake employees, cursor pages
+//	GET    /api/hris/v1/employees/{id}                    200
 //
 // Completing an Agent Handler link adds the connector to the registered
 // user's authenticated_connectors; deleting the credential removes it. With
@@ -94,8 +109,10 @@
 // Known differences from Merge, kept on purpose:
 //   - It refuses unknown top-level request fields (Merge ignores them), so
 //     that a misspelt field fails a test instead of being dropped.
-//   - It keeps no data behind the Linked Accounts (no employees, no
-//     candidates, no syncs) and serves only the endpoints above.
+//   - It keeps no data behind the Linked Accounts but a few HRIS
+//     employees (no candidates, no other models); its syncs are timers on
+//     its clock (SetSyncDuration), not real work; it serves only the
+//     endpoints above.
 //   - Its catalog of integrations and connectors is small; Merge's is
 //     larger, and a slug it lacks is refused here as an unknown one.
 //   - Every account is COMPLETE after a link; INCOMPLETE, RELINK_NEEDED and
@@ -175,6 +192,7 @@ type Server struct {
 	origins      map[string]bool
 	closeWait    time.Duration
 	mcp          http.Handler // see HandleMCP
+	after        afterLink
 }
 
 // ServerOption configures a Server.
@@ -441,9 +459,15 @@ type Request struct {
 	Body   []byte
 }
 
-// String describes the request without its Authorization header.
+// String describes the request without its Authorization and
+// X-Account-Token headers, and with an account_token query value hidden.
 func (r Request) String() string {
-	return fmt.Sprintf("%s %s?%s (%d-byte body)", r.Method, r.Path, r.Query.Encode(), len(r.Body))
+	q := r.Query
+	if q.Has("account_token") {
+		q = cloneValues(q)
+		q.Set("account_token", "[hidden]")
+	}
+	return fmt.Sprintf("%s %s?%s (%d-byte body)", r.Method, r.Path, q.Encode(), len(r.Body))
 }
 
 // GoString is String, so that %#v hides the API key too.
@@ -460,6 +484,11 @@ func (r Request) MarshalJSON() ([]byte, error) {
 	f := fields(r)
 	f.Header = r.Header.Clone()
 	f.Header.Del("Authorization")
+	f.Header.Del(AccountTokenHeader)
+	if f.Query.Has("account_token") {
+		f.Query = cloneValues(f.Query)
+		f.Query.Set("account_token", "[hidden]")
+	}
 	return json.Marshal(f)
 }
 
@@ -515,6 +544,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("POST "+u+"/link-token", s.unified(s.createLinkToken, true))
 	api.HandleFunc("GET "+u+"/account-token/{public_token}", s.unified(s.exchangeAccountToken, false))
 	api.HandleFunc("GET "+u+"/linked-accounts", s.unified(s.listLinkedAccounts, false))
+	s.afterLinkRoutes(api, u)
 	api.HandleFunc(UnifiedPath+"/", s.unified(notFound, false))
 
 	// Agent Handler paths are served with and without their trailing

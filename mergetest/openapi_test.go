@@ -277,6 +277,39 @@ func TestResponsesMatchTheOpenAPI(t *testing.T) {
 		}
 	}
 
+	// After the link, with an account token: details, syncs page by page
+	// and a resync, issues, a regenerated token, and a delete.
+	lt := call("POST", "/api/hris/v1/link-token", linkBody(t, map[string]any{"categories": []string{"hris"}, "end_user_origin_id": "after"}), http.StatusOK)
+	la, err := srv.CompleteLink(lt["link_token"].(string), "bamboohr")
+	require.NoError(t, err)
+	withToken := func(method, path, token string) map[string]any {
+		t.Helper()
+		a := send(t, srv, method, path, "", mergetest.AccountTokenHeader, token)
+		require.Equal(t, http.StatusOK, a.status, "%s %s: %s", method, path, a.body)
+		op := f.operation(method, strings.SplitN(path, "?", 2)[0])
+		require.NotNil(t, op, "%s %s: the OpenAPI has no such operation", method, path)
+		checked[op.Method+" "+op.Path]++
+		var v any
+		require.NoError(t, json.Unmarshal(a.body, &v), "%s %s", method, path)
+		for _, p := range f.check("body", *op.Schema, v) {
+			t.Errorf("%s %s: %s\n%s", method, path, p, a.body)
+		}
+		m, _ := v.(map[string]any)
+		return m
+	}
+	withToken("GET", "/api/hris/v1/account-details", la.AccountToken)
+	for page := withToken("GET", "/api/hris/v1/sync-status?page_size=2", la.AccountToken); page["next"] != nil; {
+		page = withToken("GET", "/api/hris/v1/sync-status?page_size=2&cursor="+url.QueryEscape(page["next"].(string)), la.AccountToken)
+	}
+	withToken("POST", "/api/hris/v1/sync-status/resync", la.AccountToken)
+	withToken("GET", "/api/hris/v1/sync-status", la.AccountToken)
+	is, err := srv.RaiseIssue(la.ID, "Missing Permissions")
+	require.NoError(t, err)
+	call("GET", "/api/hris/v1/issues?linked_account_id="+la.ID, "", http.StatusOK)
+	call("GET", "/api/hris/v1/issues/"+is.ID, "", http.StatusOK)
+	fresh := withToken("POST", "/api/hris/v1/account-token/regenerate", la.AccountToken)
+	withToken("POST", "/api/hris/v1/delete-account", fresh["account_token"].(string))
+
 	// Agent Handler: users created, found again, changed, listed, linked
 	// and deleted, with and without the trailing slash.
 	u := call("POST", ah+"/registered-users/", `{"origin_user_id":"u1","origin_user_name":"Yash","shared_credential_group":{"origin_company_id":"c1","origin_company_name":"Acme"},"user_type":"HUMAN"}`, http.StatusCreated)
@@ -285,8 +318,8 @@ func TestResponsesMatchTheOpenAPI(t *testing.T) {
 	id := u["id"].(string)
 	call("GET", ah+"/registered-users/"+id+"/", "", http.StatusOK)
 	call("PATCH", ah+"/registered-users/"+id, `{"origin_user_name":"Y"}`, http.StatusOK)
-	lt := call("POST", ah+"/registered-users/"+id+"/link-token/", `{"connector":"linear","callback_url":"https://myapp.com/cb","state":"s"}`, http.StatusCreated)
-	_, err := srv.CompleteAgentLink(lt["magic_link_url"].(string))
+	lt = call("POST", ah+"/registered-users/"+id+"/link-token/", `{"connector":"linear","callback_url":"https://myapp.com/cb","state":"s"}`, http.StatusCreated)
+	_, err = srv.CompleteAgentLink(lt["magic_link_url"].(string))
 	require.NoError(t, err)
 	call("GET", ah+"/registered-users/"+id+"/", "", http.StatusOK)
 	call("GET", ah+"/registered-users/?page_size=1", "", http.StatusOK)
@@ -308,6 +341,9 @@ func TestResponsesMatchTheOpenAPI(t *testing.T) {
 
 	for _, op := range []string{
 		"POST /{category}/v1/link-token", "GET /{category}/v1/account-token/{public_token}", "GET /{category}/v1/linked-accounts",
+		"GET /{category}/v1/account-details", "GET /{category}/v1/sync-status", "POST /{category}/v1/sync-status/resync",
+		"GET /{category}/v1/issues", "GET /{category}/v1/issues/{id}", "POST /{category}/v1/account-token/regenerate",
+		"POST /{category}/v1/delete-account",
 		"POST /registered-users/", "GET /registered-users/", "GET /registered-users/{registered_user_id}/",
 		"PATCH /registered-users/{registered_user_id}/", "DELETE /registered-users/{registered_user_id}/",
 		"POST /registered-users/{registered_user_id}/link-token/",

@@ -454,3 +454,94 @@ describe("Agent Handler, spoken with fetch", () => {
     }
   });
 });
+
+// After the link: the calls made with a Linked Account's token in
+// X-Account-Token, and the organization's issues.
+describe("after the link", () => {
+  // linkHris links a new HRIS account and returns it with a client that
+  // carries its account token.
+  async function linkHris() {
+    const user = base();
+    const lt = await client().hris.linkToken.create({ ...user, categories: ["hris"], shouldCreateMagicLinkUrl: true });
+    const la = await control("/complete", { link: lt.magicLinkUrl, integration: "bamboohr" });
+    const c = new MergeClient({ apiKey: env.api_key, accountToken: la.account_token, baseUrl: env.unified, fetch: recordingFetch, maxRetries: 0 });
+    return { la, c, origin: user.endUserOriginId };
+  }
+
+  test("account details", async () => {
+    const { la, c } = await linkHris();
+    const d = await c.hris.accountDetails.retrieve();
+    strict(hris.AccountDetails, lastBody("/hris/v1/account-details").body, "AccountDetails");
+    assert.equal(d.id, la.id);
+    assert.equal(d.integrationSlug, "bamboohr");
+    assert.equal(d.category, "hris");
+    assert.equal(d.status, "COMPLETE");
+  });
+
+  test("sync status, every page, and a resync", async () => {
+    const { c } = await linkHris();
+    const models = [];
+    const page = await c.hris.syncStatus.list({ pageSize: 2 });
+    for await (const st of page) models.push(st.modelId);
+    for (const b of bodies.filter((b) => b.url.includes("/hris/v1/sync-status?") || b.url.endsWith("/hris/v1/sync-status"))) {
+      strict(hris.PaginatedSyncStatusList, b.body, "PaginatedSyncStatusList");
+    }
+    assert.ok(models.includes("hris.Employee"), JSON.stringify(models));
+    assert.equal(new Set(models).size, models.length, "every model once: the client followed the bare cursors");
+    const sts = await c.hris.forceResync.syncStatusResyncCreate();
+    for (const st of lastBody("/hris/v1/sync-status/resync").body) strict(hris.SyncStatus, st, "SyncStatus");
+    assert.equal(sts.length, models.length);
+    assert.ok(sts.every((st) => st.status === "SYNCING"));
+  });
+
+  test("employees, page after page", async () => {
+    const { c } = await linkHris();
+    const ids = [];
+    for await (const e of await c.hris.employees.list({ pageSize: 2 })) ids.push(e.id);
+    for (const b of bodies.filter((b) => b.url.includes("/hris/v1/employees?"))) {
+      strict(hris.PaginatedEmployeeList, b.body, "PaginatedEmployeeList");
+    }
+    assert.equal(ids.length, 5);
+    const one = await c.hris.employees.retrieve(ids[3]);
+    strict(hris.Employee, lastBody(`/hris/v1/employees/${ids[3]}`).body, "Employee");
+    assert.equal(one.id, ids[3]);
+  });
+
+  test("issues, with the client's filters", async () => {
+    const { la } = await linkHris();
+    const raised = await control("/raise-issue", { id: la.id, description: "Missing Permissions" });
+    const found = [];
+    for await (const is of await client().hris.issues.list({ linkedAccountId: la.id, status: "ONGOING", pageSize: 1 })) found.push(is);
+    strict(hris.PaginatedIssueList, lastBody("/hris/v1/issues").body, "PaginatedIssueList");
+    assert.deepEqual(found.map((is) => is.id), [raised.id]);
+    assert.equal(found[0].errorDescription, "Missing Permissions");
+    const one = await client().hris.issues.retrieve(raised.id);
+    strict(hris.Issue, lastBody(`/hris/v1/issues/${raised.id}`).body, "Issue");
+    assert.equal(one.status, "ONGOING");
+  });
+
+  test("a regenerated token replaces the old one", async () => {
+    const { la, c } = await linkHris();
+    const rt = await c.hris.accountToken.regenerateCreate();
+    strict(hris.RegenerateAccountToken, lastBody("/account-token/regenerate").body, "RegenerateAccountToken");
+    assert.equal(rt.linkedAccountId, la.id);
+    assert.notEqual(rt.accountToken, la.account_token);
+    await assert.rejects(c.hris.accountDetails.retrieve(), (err) => err instanceof MergeError && err.statusCode === 401);
+    const fresh = new MergeClient({ apiKey: env.api_key, accountToken: rt.accountToken, baseUrl: env.unified, fetch: recordingFetch, maxRetries: 0 });
+    assert.equal((await fresh.hris.accountDetails.retrieve()).id, la.id);
+  });
+
+  test("delete, then the token fails", async () => {
+    const { la, c, origin } = await linkHris();
+    const listed = async () => {
+      const ids = [];
+      for await (const a of await client().hris.linkedAccounts.list({ endUserOriginId: origin })) ids.push(a.id);
+      return ids;
+    };
+    assert.deepEqual(await listed(), [la.id]);
+    await c.hris.deleteAccount.delete();
+    assert.equal(lastBody("/hris/v1/delete-account").status, 200);
+    await assert.rejects(c.hris.accountDetails.retrieve(), (err) => err instanceof MergeError && err.statusCode === 401);
+    assert.deepEqual(await listed(), [], "the id leaves the list");
+  });
+});

@@ -11,6 +11,8 @@
 //	POST /status        {"id", "status"}
 //	POST /test-account  {"id", "test"}
 //	POST /delete        {"id"}
+//	POST /raise-issue   {"id", "description"} -> {"id", "status"}: an issue
+//	                    on the Linked Account
 //	POST /agent-webhook {"url", "key"}: where Agent Handler's webhooks go
 //	POST /agent-webhook-rotate {"key"}: a new verification key, at once
 //	POST /complete-agent {"link"} -> {"redirect"}: the user connects
@@ -122,6 +124,13 @@ func control(srv *mergetest.Server) http.Handler {
 	})
 	handle("/delete", func(req map[string]any) (any, error) {
 		return struct{}{}, srv.DeleteLinkedAccount(str(req, "id"))
+	})
+	handle("/raise-issue", func(req map[string]any) (any, error) {
+		is, err := srv.RaiseIssue(str(req, "id"), str(req, "description"))
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"id": is.ID, "status": is.Status}, nil
 	})
 	handle("/agent-webhook", func(req map[string]any) (any, error) {
 		return struct{}{}, srv.SetAgentWebhook(str(req, "url"), str(req, "key"))

@@ -50,6 +50,10 @@ func TestRun(t *testing.T) {
 	assert.Equal(t, "ats", la["category"])
 	assert.NotEmpty(t, la["public_token"])
 	id := la["id"].(string)
+	status, is := post(ep.Control+"/raise-issue", `{"id":"`+id+`","description":"Missing Permissions"}`, false)
+	require.Equal(t, http.StatusOK, status, "%v", is)
+	assert.Equal(t, "ONGOING", is["status"])
+	assert.NotEmpty(t, is["id"])
 	for _, tt := range []struct{ path, body string }{
 		{"/status", `{"id":"` + id + `","status":"RELINK_NEEDED"}`},
 		{"/test-account", `{"id":"` + id + `","test":true}`},

@@ -2,8 +2,10 @@
 //
 // Without MERGE_API_KEY it runs offline, against mergetest, an in-process
 // fake Merge: it starts a webhook receiver, creates a Magic Link, completes
-// it as the end user would in a browser, receives the signed webhooks and
-// prints the account token they carry, masked. Its last line is
+// it as the end user would in a browser, receives the signed webhooks,
+// reads the Linked Account's details and sync status and lists its
+// employees with the account token they carry, and prints that token,
+// masked. Its last line is
 //
 //	account token received: XXXX…
 //

@@ -89,8 +89,8 @@ func demoUser() mergelink.MagicLinkParams {
 		EndUserEmailAddress:     "jane@example.com",
 		EndUserOrganizationName: "Example Organization",
 		EndUserOriginID:         "quickstart-user-1",
-		Categories:              []mergelink.Category{mergelink.CategoryATS},
-		Integration:             "greenhouse",
+		Categories:              []mergelink.Category{mergelink.CategoryHRIS},
+		Integration:             "bamboohr",
 	}
 }
 
@@ -180,8 +180,51 @@ func runOffline(ctx context.Context, out io.Writer, newServer func(...mergetest.
 	if !found {
 		return fmt.Errorf("ListLinkedAccounts does not list Linked Account %s", linked.ID)
 	}
+	if err := afterTheLink(ctx, c, p.Categories[0], linked.AccountToken, say); err != nil {
+		return err
+	}
 
 	fmt.Fprintln(out, finalLine+accountstore.Mask(linked.AccountToken))
+	return nil
+}
+
+// employee holds the fields of Merge's HRIS Employee that the quickstart
+// prints; Paginate decodes each item into it.
+type employee struct {
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+}
+
+// afterTheLink uses the account token as a backend does once an account is
+// linked: it reads the Linked Account's details and the state of its
+// syncs, then lists its employees page by page.
+func afterTheLink(ctx context.Context, c *mergelink.Client, category mergelink.Category, token string, say func(string, ...any)) error {
+	acct := c.Account(category, token)
+	d, err := acct.Details(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the account's details: %w", err)
+	}
+	say("Account.Details: %s for %s, status %s", d.Integration, d.EndUserOriginID, d.Status)
+
+	states := map[mergelink.SyncState]int{}
+	models := 0
+	for st, err := range acct.SyncStatus(ctx) {
+		if err != nil {
+			return fmt.Errorf("reading the sync status: %w", err)
+		}
+		models++
+		states[st.Status]++
+	}
+	say("Account.SyncStatus: %d models, %d of them %s (the first sync has just begun)", models, states[mergelink.SyncSyncing], mergelink.SyncSyncing)
+
+	var names []string
+	for e, err := range mergelink.Paginate[employee](ctx, acct, "employees", url.Values{"page_size": {"2"}}) {
+		if err != nil {
+			return fmt.Errorf("listing the employees: %w", err)
+		}
+		names = append(names, e.FirstName+" "+e.LastName)
+	}
+	say("Paginate listed %d employees from GET %s/v1/employees, two a page: %s", len(names), category, strings.Join(names, ", "))
 	return nil
 }
 

@@ -48,7 +48,7 @@ func TestOfflineJourney(t *testing.T) {
 	require.Len(t, accounts, 1)
 	a := accounts[0]
 	assert.Equal(t, "quickstart-user-1", a.EndUserOriginID)
-	assert.Equal(t, "greenhouse", a.Integration, "the Connect form's integration was posted")
+	assert.Equal(t, "bamboohr", a.Integration, "the Connect form's integration was posted")
 	assert.Equal(t, finalLine+accountstore.Mask(a.AccountToken), lastLine(out.String()))
 	assert.NotContains(t, out.String(), a.AccountToken, "the full account token must never be printed")
 
@@ -58,7 +58,9 @@ func TestOfflineJourney(t *testing.T) {
 		assert.Equal(t, http.StatusOK, d.StatusCode, "the receiver verified and accepted %s", d)
 		assert.Equal(t, 1, d.Attempts, "%s", d)
 	}
-	for _, want := range []string{"LinkedAccount.linked", "LinkedAccount.synced_initial", "refused: 401", "ListLinkedAccounts finds it: " + a.ID} {
+	for _, want := range []string{"LinkedAccount.linked", "LinkedAccount.synced_initial", "refused: 401", "ListLinkedAccounts finds it: " + a.ID,
+		"Account.Details: BambooHR for quickstart-user-1, status COMPLETE", "Account.SyncStatus: 5 models, 5 of them SYNCING",
+		"Paginate listed 5 employees from GET hris/v1/employees, two a page: Ada Lovelace, Grace Hopper, Alan Turing, Katherine Johnson, Edsger Dijkstra"} {
 		assert.Contains(t, out.String(), want)
 	}
 
@@ -66,7 +68,11 @@ func TestOfflineJourney(t *testing.T) {
 	for _, r := range srv.Requests() {
 		paths = append(paths, r.Method+" "+r.Path)
 	}
-	assert.Equal(t, []string{"POST /api/ats/v1/link-token", "GET /api/hris/v1/linked-accounts"}, paths)
+	assert.Equal(t, []string{"POST /api/hris/v1/link-token", "GET /api/hris/v1/linked-accounts", "GET /api/hris/v1/account-details",
+		"GET /api/hris/v1/sync-status", "GET /api/hris/v1/employees", "GET /api/hris/v1/employees", "GET /api/hris/v1/employees"}, paths)
+	for _, r := range srv.Requests()[2:] {
+		assert.Equal(t, a.AccountToken, r.Header.Get(mergetest.AccountTokenHeader), r.Path)
+	}
 }
 
 func TestOfflineJourneyFailsClearly(t *testing.T) {

@@ -23,7 +23,8 @@ const accountsDDL = `CREATE TABLE IF NOT EXISTS webhookserver_accounts (
 	linked_account_id  TEXT PRIMARY KEY,
 	end_user_origin_id TEXT NOT NULL,
 	integration        TEXT NOT NULL,
-	sealed_token       %s NOT NULL
+	sealed_token       %s NOT NULL,
+	category           TEXT NOT NULL DEFAULT ''
 )`
 
 // createTable creates the accounts table if it does not exist.
@@ -58,13 +59,13 @@ func (a *accounts) save(ctx context.Context, ev *mergelink.WebhookEvent) (accoun
 		AccountToken:    token,
 	}
 	_, err := a.db.ExecContext(ctx, a.q(
-		`INSERT INTO webhookserver_accounts VALUES ($1, $2, $3, $4)
+		`INSERT INTO webhookserver_accounts VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (linked_account_id) DO UPDATE SET end_user_origin_id = excluded.end_user_origin_id,
-			integration = excluded.integration, sealed_token = excluded.sealed_token`,
-		`INSERT INTO webhookserver_accounts VALUES (?, ?, ?, ?)
+			integration = excluded.integration, sealed_token = excluded.sealed_token, category = excluded.category`,
+		`INSERT INTO webhookserver_accounts VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (linked_account_id) DO UPDATE SET end_user_origin_id = excluded.end_user_origin_id,
-			integration = excluded.integration, sealed_token = excluded.sealed_token`),
-		acc.ID, acc.EndUserOriginID, acc.Integration, a.seal.seal(acc.ID, token))
+			integration = excluded.integration, sealed_token = excluded.sealed_token, category = excluded.category`),
+		acc.ID, acc.EndUserOriginID, acc.Integration, a.seal.seal(acc.ID, token), ev.LinkedAccount.Category)
 	if err != nil {
 		return accountstore.Account{}, false, fmt.Errorf("store account %s: %w", acc.ID, err)
 	}

@@ -19,6 +19,14 @@
 // when the server runs on your machine). During a key rotation, give both
 // keys, comma-separated: a webhook signed with either verifies.
 //
+// When a LinkedAccount.deleted webhook arrives, it forgets that account's
+// token. To disconnect an account, as a Disconnect button in your app
+// would, run it once with -disconnect and the Linked Account's id, and
+// MERGE_API_KEY set: it deletes the account at Merge with its stored token
+// (Account.Delete), forgets the token, and exits:
+//
+//	MERGE_API_KEY=... go run . -disconnect 4ac10f37-c656-4e9a-89a1-1b04f9e9a343
+//
 // It serves until interrupted (SIGINT or SIGTERM), and exits with status 2
 // when a key is missing or a flag is wrong.
 package main

@@ -33,12 +33,17 @@ const databaseEnv = "DATABASE_URL"
 
 // run serves webhooks until ctx ends, with the command-line args (without
 // the program name) and the environment env, logging to logs, and returns
-// the exit status.
-func run(ctx context.Context, args []string, env func(string) string, logs io.Writer) int {
+// the exit status; with -disconnect, it disconnects one Linked Account
+// instead. extra options go to the client of -disconnect after the
+// region's, so that a test can point it at mergetest.
+func run(ctx context.Context, args []string, env func(string) string, logs io.Writer, extra ...mergelink.Option) int {
 	fs := flag.NewFlagSet("webhookserver", flag.ContinueOnError)
 	fs.SetOutput(logs)
 	addr := fs.String("addr", "127.0.0.1:8080", "the address to listen on")
 	dbPath := fs.String("db", "webhookserver.db", "the SQLite file that keeps accounts and processed deliveries, unless "+databaseEnv+" is set")
+	disconnectID := fs.String("disconnect", "", "disconnect the Linked Account with this id, as a Disconnect button does, then exit: "+
+		"Merge deletes it (with its stored account token and "+cli.APIKeyEnv+") and sends LinkedAccount.deleted")
+	region := fs.String("region", "us", "the region of -disconnect's call: us, eu or apac")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: webhookserver [flags]\n\n"+
 			"Receives Merge webhooks at %s, verified with the signature keys in %s\n"+
@@ -50,6 +55,9 @@ func run(ctx context.Context, args []string, env func(string) string, logs io.Wr
 	}
 	if exit, done := cli.ParseFlags(fs, args, logs); done {
 		return exit
+	}
+	if *disconnectID != "" {
+		return runDisconnect(ctx, *disconnectID, *region, *dbPath, env, logs, extra)
 	}
 	keys := parseKeys(env(keysEnv))
 	if len(keys) == 0 {
@@ -109,6 +117,30 @@ func openStores(ctx context.Context, url, path string, seal *sealer) (db *sql.DB
 	return db, accts, deliveries, where, nil
 }
 
+// runDisconnect disconnects the Linked Account with id, whose token the
+// database at dbPath (or DATABASE_URL) holds, and returns the exit status.
+func runDisconnect(ctx context.Context, id, region, dbPath string, env func(string) string, logs io.Writer, extra []mergelink.Option) int {
+	c, err := cli.NewClient(env, region, extra...)
+	if err != nil {
+		return cli.Report(logs, "webhookserver", err, nil)
+	}
+	seal, err := newSealer(env(sealKeyEnv))
+	if err != nil {
+		return cli.Report(logs, "webhookserver", cli.Usage(err), nil)
+	}
+	db, accts, _, _, err := openStores(ctx, env(databaseEnv), dbPath, seal)
+	if err != nil {
+		return cli.Report(logs, "webhookserver", err, nil)
+	}
+	defer db.Close()
+	a, err := disconnect(ctx, c, accts, id)
+	if err != nil {
+		return cli.Report(logs, "webhookserver", err, nil)
+	}
+	slog.New(slog.NewTextHandler(logs, nil)).Info("Linked Account disconnected: Merge deleted it and will send LinkedAccount.deleted", "account", a)
+	return cli.ExitOK
+}
+
 // parseKeys splits a comma-separated list of keys, dropping blanks.
 func parseKeys(s string) []string {
 	var keys []string
@@ -126,6 +158,16 @@ func parseKeys(s string) []string {
 // It fails as mergelink.NewWebhookHandler does.
 func newHandler(keys []string, accts *accounts, deliveries mergelink.DeliveryStore, logger *slog.Logger) (http.Handler, error) {
 	wh, err := mergelink.NewWebhookHandler(func(ctx context.Context, ev *mergelink.WebhookEvent) error {
+		if gone, deleted := ev.Deleted(); deleted {
+			// Disconnected here (-disconnect), in Merge's dashboard or
+			// by Merge: the token no longer works, so it is not kept.
+			known, err := accts.remove(ctx, gone.ID)
+			if err != nil {
+				return err
+			}
+			logger.InfoContext(ctx, "Linked Account deleted", "linked_account_id", gone.ID, "token_dropped", known)
+			return nil
+		}
 		a, ok, err := accts.save(ctx, ev)
 		switch {
 		case err != nil:

@@ -213,6 +213,9 @@ type Request struct {
 	// on every retry. Such a request, and a GET, is also sent again when a
 	// 2xx body is cut short, since doing it twice cannot act twice.
 	Idempotent bool
+	// Header holds headers of the call's own, such as X-Account-Token;
+	// their values are treated as secrets and never shown.
+	Header http.Header
 }
 
 // Do sends r, retrying as the options allow, and decodes a 2xx body into
@@ -236,6 +239,9 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 		return 0, fmt.Errorf("mergelink: %s %s: %w", r.Method, r.Path, err)
 	}
 	h := req.Header
+	for k, v := range r.Header {
+		h[k] = v
+	}
 	h.Set("Authorization", *t.auth)
 	h.Set("Accept", "application/json")
 	h.Set("User-Agent", t.agent)
