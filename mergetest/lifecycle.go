@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -233,36 +232,4 @@ func (s *Server) resync(_ *http.Request, a *account) reply {
 	}
 	s.after.resyncs[a.id] = s.now().UTC()
 	return reply{http.StatusOK, s.syncStatuses(a)}
-}
-
-// cursorReply answers the page of items that r's cursor and page_size ask
-// for, as {next, previous, results} with bare cursors; an unknown cursor
-// is answered 404, as Merge does.
-func cursorReply[T any](r *http.Request, items []T) reply {
-	q := r.URL.Query()
-	offset, ok := parseCursor(q.Get("cursor"))
-	if !ok {
-		return detail(http.StatusNotFound, "Invalid cursor")
-	}
-	size := defaultPageSize
-	if n, err := strconv.Atoi(q.Get("page_size")); err == nil && n > 0 {
-		size = min(n, maxPageSize)
-	}
-	out := struct {
-		Next     *string `json:"next"`
-		Previous *string `json:"previous"`
-		Results  []T     `json:"results"`
-	}{Results: items[min(offset, len(items)):min(offset+size, len(items))]}
-	if out.Results == nil {
-		out.Results = []T{}
-	}
-	if offset+size < len(items) {
-		next := newCursor(offset + size)
-		out.Next = &next
-	}
-	if offset > 0 {
-		prev := newCursor(max(offset-size, 0))
-		out.Previous = &prev
-	}
-	return reply{http.StatusOK, out}
 }
