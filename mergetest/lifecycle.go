@@ -105,18 +105,8 @@ func (s *Server) accountByToken(token string) *account {
 
 // accountDetailsJSON is GET account-details' answer.
 type accountDetailsJSON struct {
-	ID                      string     `json:"id"`
-	Integration             string     `json:"integration"`
-	IntegrationSlug         string     `json:"integration_slug"`
-	Category                string     `json:"category"`
-	EndUserOriginID         string     `json:"end_user_origin_id"`
-	EndUserOrganizationName string     `json:"end_user_organization_name"`
-	EndUserEmailAddress     string     `json:"end_user_email_address"`
-	Status                  string     `json:"status"`
-	WebhookListenerURL      string     `json:"webhook_listener_url"`
-	IsDuplicate             *bool      `json:"is_duplicate"`
-	AccountType             string     `json:"account_type"`
-	CompletedAt             *time.Time `json:"completed_at"`
+	webhookAccount
+	CompletedAt *time.Time `json:"completed_at"`
 	// instance_id and instance_display_value are in Merge's OpenAPI but
 	// not in its official Node client, which refuses them: sent only when
 	// known, which mergetest never is.
@@ -126,19 +116,7 @@ type accountDetailsJSON struct {
 
 // accountDetails serves GET {category}/v1/account-details.
 func (s *Server) accountDetails(_ *http.Request, a *account) reply {
-	d := accountDetailsJSON{
-		ID:                      a.id,
-		Integration:             a.integ.name,
-		IntegrationSlug:         a.integ.slug,
-		Category:                a.category,
-		EndUserOriginID:         a.originID,
-		EndUserOrganizationName: a.org,
-		EndUserEmailAddress:     a.email,
-		Status:                  a.status,
-		WebhookListenerURL:      a.listenerURL,
-		IsDuplicate:             a.isDuplicate(),
-		AccountType:             a.accountType(),
-	}
+	d := accountDetailsJSON{webhookAccount: a.webhookJSON()}
 	if !a.completedAt.IsZero() {
 		at := a.completedAt
 		d.CompletedAt = &at
