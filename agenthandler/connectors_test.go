@@ -488,38 +488,3 @@ func TestListConnectorsParamsValidate(t *testing.T) {
 	assert.True(t, ve.Has("PageSize"))
 	assert.Len(t, ve.Problems, 1)
 }
-
-// In APAC, where Merge publishes no Agent Handler host, the calls of this
-// file fail with ErrNoAgentHandlerHost and nothing goes out; MCPURL builds
-// no URL.
-func TestLifecycleCallsInAPAC(t *testing.T) {
-	t.Parallel()
-	var sent atomic.Int64
-	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		sent.Add(1)
-		return nil, errors.New("no request should be sent")
-	})}
-	c, err := mergelink.NewClient(testAPIKey, mergelink.WithRegion(mergelink.RegionAPAC), mergelink.WithHTTPClient(hc))
-	require.NoError(t, err)
-	ah := c.AgentHandler()
-	for _, lc := range lifeCalls {
-		err := lc.call(ah)
-		assert.ErrorIs(t, err, mergelink.ErrNoAgentHandlerHost, lc.name)
-		assert.ErrorContains(t, err, "WithAgentHandlerBaseURL", lc.name)
-	}
-	u, err := ah.MCPURL(toolPackID, userID)
-	assert.Empty(t, u)
-	assert.ErrorIs(t, err, mergelink.ErrNoAgentHandlerHost)
-	assert.Zero(t, sent.Load())
-}
-
-func TestLifecycleCallsOfAClientNotFromAgentHandler(t *testing.T) {
-	t.Parallel()
-	for _, c := range []*agenthandler.Client{nil, {}, agenthandler.New(nil)} {
-		for _, lc := range lifeCalls {
-			assert.ErrorContains(t, lc.call(c), "mergelink.Client.AgentHandler", lc.name)
-		}
-		_, err := c.MCPURL(toolPackID, userID)
-		assert.ErrorContains(t, err, "mergelink.Client.AgentHandler")
-	}
-}

@@ -205,14 +205,6 @@ func TestCreateLinkTokenRefusesAnAnswerWithoutALink(t *testing.T) {
 	}
 }
 
-func TestClientNotFromAgentHandler(t *testing.T) {
-	t.Parallel()
-	for _, c := range []*agenthandler.Client{nil, {}, agenthandler.New(nil)} {
-		_, err := c.CreateLinkToken(context.Background(), userID, agenthandler.LinkTokenParams{Connector: "linear"})
-		require.ErrorContains(t, err, "mergelink.Client.AgentHandler")
-	}
-}
-
 // In APAC, where Merge publishes no Agent Handler host, every call fails
 // with ErrNoAgentHandlerHost and nothing goes out.
 func TestNoAgentHandlerHostInAPAC(t *testing.T) {
@@ -252,6 +244,9 @@ func TestNoAgentHandlerHostInAPAC(t *testing.T) {
 			return errors.New("the iterator yielded nothing")
 		},
 	}
+	for _, lc := range lifeCalls {
+		calls[lc.name] = func() error { return lc.call(ah) }
+	}
 	for name, call := range calls {
 		err := call()
 		assert.ErrorIs(t, err, mergelink.ErrNoAgentHandlerHost, name)
@@ -259,6 +254,9 @@ func TestNoAgentHandlerHostInAPAC(t *testing.T) {
 			assert.Contains(t, err.Error(), "WithAgentHandlerBaseURL", name)
 		}
 	}
+	u, err := ah.MCPURL(toolPackID, userID)
+	assert.Empty(t, u, "MCPURL builds no URL")
+	assert.ErrorIs(t, err, mergelink.ErrNoAgentHandlerHost)
 	assert.Zero(t, sent)
 }
 
@@ -429,6 +427,10 @@ func TestZeroClientNeverPanics(t *testing.T) {
 				return errors.New("the iterator yielded nothing")
 			},
 		}
+		for _, lc := range lifeCalls {
+			calls[lc.name] = func() error { return lc.call(ah) }
+		}
+		calls["MCPURL"] = func() error { _, err := ah.MCPURL(toolPackID, userID); return err }
 		for name, call := range calls {
 			var err error
 			require.NotPanics(t, func() { err = call() }, name)

@@ -3,13 +3,7 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"html"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -35,24 +29,7 @@ func TestAgentOverMCPInChromium(t *testing.T) {
 
 	state, err := agenthandler.NewState()
 	require.NoError(t, err)
-	got := make(chan callback, 1)
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
-		res, err := agenthandler.ParseCallback(r.URL.Query(), state)
-		select {
-		case got <- callback{res, err}:
-		default: // only the first visit counts
-		}
-		outcome := "Linear connected: back to the agent"
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			outcome = "Callback refused: " + err.Error()
-		}
-		fmt.Fprintf(w, `<!doctype html><title>Callback</title><h1 id="done">%s</h1>`, html.EscapeString(outcome))
-	})
-	cb := httptest.NewServer(mux)
-	t.Cleanup(cb.Close)
-	origin := "http://localhost:" + strconv.Itoa(cb.Listener.Addr().(*net.TCPAddr).Port)
+	origin, got := startCallback(t, state, "Linear connected: back to the agent")
 	// The magic link comes from Agent Handler, not from a link token of the
 	// agent's: the agent's state rides in its own callback URL.
 	callbackURL := origin + "/callback?state=" + url.QueryEscape(state)

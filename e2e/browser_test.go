@@ -148,6 +148,34 @@ type callback struct {
 	err error
 }
 
+// startCallback starts the agent's callback server: GET /callback checks
+// the state with agenthandler.ParseCallback, hands the first visit's
+// result to the channel it returns and shows connected, or the refusal,
+// in h1#done. Its origin is http://localhost:PORT, the form of plain http
+// callback origins (WIRE.md); the server listens on 127.0.0.1.
+func startCallback(t *testing.T, state, connected string) (origin string, got <-chan callback) {
+	ch := make(chan callback, 1)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
+		res, err := agenthandler.ParseCallback(r.URL.Query(), state)
+		select {
+		case ch <- callback{res, err}:
+		default: // only the first visit counts
+		}
+		// The page has #done either way, so that a refusal fails the
+		// test at once rather than at the timeout.
+		outcome := connected
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			outcome = "Callback refused: " + err.Error()
+		}
+		fmt.Fprintf(w, `<!doctype html><title>Callback</title><h1 id="done">%s</h1>`, html.EscapeString(outcome))
+	})
+	cb := httptest.NewServer(mux)
+	t.Cleanup(cb.Close)
+	return "http://localhost:" + strconv.Itoa(cb.Listener.Addr().(*net.TCPAddr).Port), ch
+}
+
 // agentLinkJourney creates an Agent Handler link token with a callback URL
 // and state, connects in the browser and waits for the redirect to reach
 // the callback server, which checks the state, and for the signed
@@ -168,28 +196,7 @@ func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 	require.NoError(t, err)
 	hooks := httptest.NewServer(receiver)
 	t.Cleanup(hooks.Close) // after srv's cleanup, which waits for its deliveries
-	got := make(chan callback, 1)
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
-		res, err := agenthandler.ParseCallback(r.URL.Query(), state)
-		select {
-		case got <- callback{res, err}:
-		default: // only the first visit counts
-		}
-		// The page has #done either way, so that a refusal fails the
-		// test at once rather than at the timeout.
-		outcome := "Signed in to Linear"
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			outcome = "Callback refused: " + err.Error()
-		}
-		fmt.Fprintf(w, `<!doctype html><title>Callback</title><h1 id="done">%s</h1>`, html.EscapeString(outcome))
-	})
-	cb := httptest.NewServer(mux)
-	t.Cleanup(cb.Close)
-	// Plain http callback origins are http://localhost:PORT (WIRE.md); the
-	// server listens on 127.0.0.1.
-	origin := "http://localhost:" + strconv.Itoa(cb.Listener.Addr().(*net.TCPAddr).Port)
+	origin, got := startCallback(t, state, "Signed in to Linear")
 	callbackURL := origin + "/callback"
 
 	// The allowed callback origin is the dashboard's: a server option;

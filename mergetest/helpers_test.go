@@ -30,6 +30,22 @@ func (a answer) json(t *testing.T) map[string]any {
 	return v
 }
 
+// problem is one of the errors of a 400 answer in Merge's form.
+type problem struct {
+	ProblemType string `json:"problem_type"`
+	Title       string
+	Detail      string
+	Source      struct{ Pointer string }
+}
+
+// problems decodes the errors of a 400 answer in Merge's form.
+func (a answer) problems(t *testing.T) []problem {
+	t.Helper()
+	var body struct{ Errors []problem }
+	require.NoError(t, json.Unmarshal(a.body, &body), "body: %s", a.body)
+	return body.Errors
+}
+
 // send makes a request to srv with its API key, plain net/http, and reads
 // the answer. Headers come as name, value pairs; an empty key replaces the
 // Authorization header's. It stops the test when the request fails, so it

@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -106,18 +105,8 @@ func (s *Server) accountByToken(token string) *account {
 
 // accountDetailsJSON is GET account-details' answer.
 type accountDetailsJSON struct {
-	ID                      string     `json:"id"`
-	Integration             string     `json:"integration"`
-	IntegrationSlug         string     `json:"integration_slug"`
-	Category                string     `json:"category"`
-	EndUserOriginID         string     `json:"end_user_origin_id"`
-	EndUserOrganizationName string     `json:"end_user_organization_name"`
-	EndUserEmailAddress     string     `json:"end_user_email_address"`
-	Status                  string     `json:"status"`
-	WebhookListenerURL      string     `json:"webhook_listener_url"`
-	IsDuplicate             *bool      `json:"is_duplicate"`
-	AccountType             string     `json:"account_type"`
-	CompletedAt             *time.Time `json:"completed_at"`
+	webhookAccount
+	CompletedAt *time.Time `json:"completed_at"`
 	// instance_id and instance_display_value are in Merge's OpenAPI but
 	// not in its official Node client, which refuses them: sent only when
 	// known, which mergetest never is.
@@ -127,19 +116,7 @@ type accountDetailsJSON struct {
 
 // accountDetails serves GET {category}/v1/account-details.
 func (s *Server) accountDetails(_ *http.Request, a *account) reply {
-	d := accountDetailsJSON{
-		ID:                      a.id,
-		Integration:             a.integ.name,
-		IntegrationSlug:         a.integ.slug,
-		Category:                a.category,
-		EndUserOriginID:         a.originID,
-		EndUserOrganizationName: a.org,
-		EndUserEmailAddress:     a.email,
-		Status:                  a.status,
-		WebhookListenerURL:      a.listenerURL,
-		IsDuplicate:             a.isDuplicate(),
-		AccountType:             a.accountType(),
-	}
+	d := accountDetailsJSON{webhookAccount: a.webhookJSON()}
 	if !a.completedAt.IsZero() {
 		at := a.completedAt
 		d.CompletedAt = &at
@@ -233,36 +210,4 @@ func (s *Server) resync(_ *http.Request, a *account) reply {
 	}
 	s.after.resyncs[a.id] = s.now().UTC()
 	return reply{http.StatusOK, s.syncStatuses(a)}
-}
-
-// cursorReply answers the page of items that r's cursor and page_size ask
-// for, as {next, previous, results} with bare cursors; an unknown cursor
-// is answered 404, as Merge does.
-func cursorReply[T any](r *http.Request, items []T) reply {
-	q := r.URL.Query()
-	offset, ok := parseCursor(q.Get("cursor"))
-	if !ok {
-		return detail(http.StatusNotFound, "Invalid cursor")
-	}
-	size := defaultPageSize
-	if n, err := strconv.Atoi(q.Get("page_size")); err == nil && n > 0 {
-		size = min(n, maxPageSize)
-	}
-	out := struct {
-		Next     *string `json:"next"`
-		Previous *string `json:"previous"`
-		Results  []T     `json:"results"`
-	}{Results: items[min(offset, len(items)):min(offset+size, len(items))]}
-	if out.Results == nil {
-		out.Results = []T{}
-	}
-	if offset+size < len(items) {
-		next := newCursor(offset + size)
-		out.Next = &next
-	}
-	if offset > 0 {
-		prev := newCursor(max(offset-size, 0))
-		out.Previous = &prev
-	}
-	return reply{http.StatusOK, out}
 }

@@ -310,7 +310,7 @@ type accountJSON struct {
 	CompletedAt             time.Time              `json:"completed_at"`
 }
 
-// Linked-accounts page sizes, as Merge's: 30 without page_size, at most
+// Page sizes of the cursor lists, as Merge's: 30 without page_size, at most
 // 100.
 const (
 	defaultPageSize = 30
@@ -334,41 +334,15 @@ func (s *Server) listLinkedAccounts(r *http.Request, body []byte) reply {
 	if len(c.problems) > 0 {
 		return problems(c.problems...)
 	}
-	offset, ok := parseCursor(q.Get("cursor"))
-	if !ok {
-		return detail(http.StatusNotFound, "Invalid cursor")
-	}
-	size := defaultPageSize
-	if n, err := strconv.Atoi(q.Get("page_size")); err == nil && n > 0 {
-		size = min(n, maxPageSize)
-	}
-
 	var found []accountJSON
 	for _, a := range s.accounts {
 		if a.matches(q) {
 			found = append(found, a.json())
 		}
 	}
-	page := found[min(offset, len(found)):min(offset+size, len(found))]
-	out := struct {
-		Next     *string       `json:"next"`
-		Previous *string       `json:"previous"`
-		Results  []accountJSON `json:"results"`
-	}{Results: page}
-	if page == nil {
-		out.Results = []accountJSON{}
-	}
 	// next and previous are bare cursors, as Merge sends them: Merge's
 	// official clients pass next straight back as ?cursor=.
-	if offset+size < len(found) {
-		next := newCursor(offset + size)
-		out.Next = &next
-	}
-	if offset > 0 {
-		prev := newCursor(max(offset-size, 0))
-		out.Previous = &prev
-	}
-	return reply{http.StatusOK, out}
+	return cursorReply(r, found)
 }
 
 // matches reports whether a passes the linked-accounts filters in q. As
@@ -425,4 +399,36 @@ func parseCursor(cursor string) (int, bool) {
 	}
 	n, err := strconv.Atoi(string(b[1:]))
 	return n, err == nil && n >= 0
+}
+
+// cursorReply answers the page of items that r's cursor and page_size ask
+// for, as {next, previous, results} with bare cursors; an unknown cursor
+// is answered 404, as Merge does.
+func cursorReply[T any](r *http.Request, items []T) reply {
+	q := r.URL.Query()
+	offset, ok := parseCursor(q.Get("cursor"))
+	if !ok {
+		return detail(http.StatusNotFound, "Invalid cursor")
+	}
+	size := defaultPageSize
+	if n, err := strconv.Atoi(q.Get("page_size")); err == nil && n > 0 {
+		size = min(n, maxPageSize)
+	}
+	out := struct {
+		Next     *string `json:"next"`
+		Previous *string `json:"previous"`
+		Results  []T     `json:"results"`
+	}{Results: items[min(offset, len(items)):min(offset+size, len(items))]}
+	if out.Results == nil {
+		out.Results = []T{}
+	}
+	if offset+size < len(items) {
+		next := newCursor(offset + size)
+		out.Next = &next
+	}
+	if offset > 0 {
+		prev := newCursor(max(offset-size, 0))
+		out.Previous = &prev
+	}
+	return reply{http.StatusOK, out}
 }

@@ -59,17 +59,10 @@ func TestLinkTokenUnknownIntegration(t *testing.T) {
 	for _, slug := range []string{"acme-recruit", "Greenhouse", "green house", "lever2"} {
 		a := send(t, srv, "POST", "/api/ats/v1/link-token", linkBody(t, map[string]any{"integration": slug}))
 		require.Equal(t, http.StatusBadRequest, a.status, "%s: %s", slug, a.body)
-		var body struct {
-			Errors []struct {
-				ProblemType string `json:"problem_type"`
-				Detail      string
-				Source      struct{ Pointer string }
-			}
-		}
-		require.NoError(t, json.Unmarshal(a.body, &body))
-		require.Len(t, body.Errors, 1, "%s", a.body)
-		assert.Equal(t, "/integration", body.Errors[0].Source.Pointer, slug)
-		assert.Contains(t, body.Errors[0].Detail, slug)
+		errs := a.problems(t)
+		require.Len(t, errs, 1, "%s", a.body)
+		assert.Equal(t, "/integration", errs[0].Source.Pointer, slug)
+		assert.Contains(t, errs[0].Detail, slug)
 	}
 	assert.Empty(t, srv.LinkedAccounts())
 }
@@ -160,18 +153,11 @@ func TestLinkTokenPathCategoryAmongCategories(t *testing.T) {
 
 	a := send(t, srv, "POST", "/api/hris/v1/link-token", linkBody(t, map[string]any{"categories": []string{"ats", "crm"}}))
 	require.Equal(t, http.StatusBadRequest, a.status, "%s", a.body)
-	var body struct {
-		Errors []struct {
-			ProblemType string `json:"problem_type"`
-			Detail      string
-			Source      struct{ Pointer string }
-		}
-	}
-	require.NoError(t, json.Unmarshal(a.body, &body))
-	require.Len(t, body.Errors, 1, "%s", a.body)
-	assert.Equal(t, "/categories", body.Errors[0].Source.Pointer)
-	assert.Equal(t, "INVALID_FIELD", body.Errors[0].ProblemType)
-	assert.Contains(t, body.Errors[0].Detail, `"hris"`)
+	errs := a.problems(t)
+	require.Len(t, errs, 1, "%s", a.body)
+	assert.Equal(t, "/categories", errs[0].Source.Pointer)
+	assert.Equal(t, "INVALID_FIELD", errs[0].ProblemType)
+	assert.Contains(t, errs[0].Detail, `"hris"`)
 }
 
 func TestLinkTokenValidationReportsEveryProblem(t *testing.T) {

@@ -446,6 +446,8 @@ type webhookHook struct {
 	Target string `json:"target"`
 }
 
+// webhookAccount is the linked_account of a webhook, and the start of
+// GET account-details' answer.
 type webhookAccount struct {
 	ID                      string `json:"id"`
 	Integration             string `json:"integration"`
@@ -458,6 +460,23 @@ type webhookAccount struct {
 	WebhookListenerURL      string `json:"webhook_listener_url"`
 	IsDuplicate             *bool  `json:"is_duplicate"`
 	AccountType             string `json:"account_type"`
+}
+
+// webhookJSON returns what webhooks and account-details say of a.
+func (a *account) webhookJSON() webhookAccount {
+	return webhookAccount{
+		ID:                      a.id,
+		Integration:             a.integ.name,
+		IntegrationSlug:         a.integ.slug,
+		Category:                a.category,
+		EndUserOriginID:         a.originID,
+		EndUserOrganizationName: a.org,
+		EndUserEmailAddress:     a.email,
+		Status:                  a.status,
+		WebhookListenerURL:      a.listenerURL,
+		IsDuplicate:             a.isDuplicate(),
+		AccountType:             a.accountType(),
+	}
 }
 
 // linked queues the webhooks of a completed link: LinkedAccount.linked,
@@ -483,21 +502,9 @@ func syncedInitialData(a *account) map[string]any {
 // delivery builds a delivery to the current URL. It runs with d.mu held.
 func (d *deliverer) delivery(event string, a *account, data map[string]any) *pending {
 	payload, err := json.Marshal(webhookPayload{
-		Hook: webhookHook{ID: d.hookID, Event: event, Target: d.url},
-		LinkedAccount: webhookAccount{
-			ID:                      a.id,
-			Integration:             a.integ.name,
-			IntegrationSlug:         a.integ.slug,
-			Category:                a.category,
-			EndUserOriginID:         a.originID,
-			EndUserOrganizationName: a.org,
-			EndUserEmailAddress:     a.email,
-			Status:                  a.status,
-			WebhookListenerURL:      a.listenerURL,
-			IsDuplicate:             a.isDuplicate(),
-			AccountType:             a.accountType(),
-		},
-		Data: data,
+		Hook:          webhookHook{ID: d.hookID, Event: event, Target: d.url},
+		LinkedAccount: a.webhookJSON(),
+		Data:          data,
 	})
 	if err != nil {
 		panic("mergetest: encoding a webhook: " + err.Error())

@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 
 	// Check the input before listening: a bad run binds nothing.
-	port, err := loopbackPort(*addr)
+	port, err := cli.LoopbackPort(*addr)
 	if err != nil {
 		return cli.Report(stderr, "agentlink", err, nil)
 	}
@@ -132,21 +132,6 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 
 	w := waiter{stdout: stdout, stderr: stderr, connector: *connector, userName: *userName, userID: registered, webhookWait: *webhookWait}
 	return w.wait(ctx, accepted, credentials)
-}
-
-// loopbackPort returns the port of addr, which must be a loopback host and
-// a port, such as 127.0.0.1:8081. It fails with a usage error otherwise: the
-// callback URL is plain http, which Merge allows only for
-// http://localhost:PORT, so the server must not be reachable from elsewhere.
-func loopbackPort(addr string) (string, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", cli.Usage(fmt.Errorf("-addr: want a loopback host and a port, such as 127.0.0.1:8081: %w", err))
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return "", cli.Usage(fmt.Errorf("-addr: %q is not a loopback address: the callback URL is plain http://localhost:PORT, so serve it on 127.0.0.1 or [::1]", addr))
-	}
-	return port, nil
 }
 
 // origin returns the origin of a callback URL made by callbackURL.

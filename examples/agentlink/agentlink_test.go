@@ -127,22 +127,13 @@ func TestCallbackChecksState(t *testing.T) {
 	assert.False(t, a.res.Succeeded())
 }
 
-func envWithKey(key string) func(string) string {
-	return func(k string) string {
-		if k == "MERGE_API_KEY" {
-			return key
-		}
-		return ""
-	}
-}
-
 func TestRun(t *testing.T) {
 	t.Parallel()
 	srv := mergetest.NewTestServer(t)
 	var stderr strings.Builder
 	out := clitest.Start(func(stdout io.Writer) int {
 		return run(context.Background(), []string{"-addr", "127.0.0.1:0", "-user-id", "user-1234", "-user-name", "Yash", "-connector", "linear"},
-			envWithKey(srv.APIKey()), stdout, &stderr, srv.ClientOptions()...)
+			clitest.EnvWithKey(srv.APIKey()), stdout, &stderr, srv.ClientOptions()...)
 	})
 
 	var magic string
@@ -210,7 +201,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 				t.Cleanup(func() { busy.Close() })
 				args = append(args, "-addr", busy.Addr().String())
 			}
-			code := run(context.Background(), args, envWithKey(key), &stdout, &stderr, srv.ClientOptions()...)
+			code := run(context.Background(), args, clitest.EnvWithKey(key), &stdout, &stderr, srv.ClientOptions()...)
 			assert.Equal(t, 2, code)
 			for _, w := range tc.want {
 				assert.Contains(t, stderr.String(), w)
@@ -221,23 +212,10 @@ func TestRunRefusesBadInput(t *testing.T) {
 	}
 }
 
-func TestLoopbackPort(t *testing.T) {
-	t.Parallel()
-	for addr, port := range map[string]string{"127.0.0.1:8081": "8081", "[::1]:0": "0", "localhost:8081": "8081", "127.0.0.2:9": "9"} {
-		got, err := loopbackPort(addr)
-		assert.NoError(t, err, addr)
-		assert.Equal(t, port, got, addr)
-	}
-	for _, addr := range []string{":8081", "0.0.0.0:8081", "[::]:8081", "192.168.1.2:8081", "example.com:8081", "127.0.0.1", ""} {
-		_, err := loopbackPort(addr)
-		assert.Error(t, err, addr)
-	}
-}
-
 func TestHelpNamesTheEnvironment(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr strings.Builder
-	code := run(context.Background(), []string{"-h"}, envWithKey(""), &stdout, &stderr)
+	code := run(context.Background(), []string{"-h"}, clitest.EnvWithKey(""), &stdout, &stderr)
 	assert.Equal(t, 0, code)
 	assert.Contains(t, stderr.String(), "usage: agentlink")
 	assert.Contains(t, stderr.String(), "MERGE_API_KEY", "-h says where the API key comes from")

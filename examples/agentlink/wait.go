@@ -69,7 +69,7 @@ func (w waiter) wait(ctx context.Context, callbacks <-chan *agenthandler.Callbac
 			return cli.Report(w.stderr, "agentlink", fmt.Errorf("no %s came: %w", missing, ctx.Err()), nil)
 		}
 	}
-	if credentials != nil || hooked {
+	if hooked { // and called, or the loop would not have ended
 		fmt.Fprintf(w.stdout, "Both arrived: %s came first.\n", first)
 	}
 	return cli.ExitOK

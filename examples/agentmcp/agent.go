@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 			f.addr = "127.0.0.1:8081"
 		}
 	}
-	if _, err := loopbackPort(f.addr); err != nil {
+	if _, err := cli.LoopbackPort(f.addr); err != nil {
 		return cli.Report(stderr, "agentmcp", err, nil)
 	}
 
@@ -119,21 +119,6 @@ func parseArgs(raw string) (map[string]any, error) {
 		return nil, cli.Usage(fmt.Errorf("-args: want a JSON object such as {\"title\": \"Fix the login page\"}: %v", err))
 	}
 	return args, nil
-}
-
-// loopbackPort returns the port of addr, which must be a loopback host and
-// a port: the callback URL is plain http, which Merge allows only for
-// http://localhost:PORT, so the server must not be reachable from
-// elsewhere.
-func loopbackPort(addr string) (string, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", cli.Usage(fmt.Errorf("-addr: want a loopback host and a port, such as 127.0.0.1:8081: %w", err))
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return "", cli.Usage(fmt.Errorf("-addr: %q is not a loopback address: the callback URL is plain http://localhost:PORT, so serve it on 127.0.0.1 or [::1]", addr))
-	}
-	return port, nil
 }
 
 // agent is the scripted agent: it numbers the steps it prints.

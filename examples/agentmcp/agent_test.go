@@ -19,21 +19,12 @@ import (
 	"github.com/mergelink/mergelink/mergetest"
 )
 
-func envWithKey(key string) func(string) string {
-	return func(k string) string {
-		if k == "MERGE_API_KEY" {
-			return key
-		}
-		return ""
-	}
-}
-
 // TestOffline runs the command as CI does, offline, and checks the whole
 // journey in what it prints.
 func TestOffline(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr strings.Builder
-	code := run(context.Background(), nil, envWithKey(""), &stdout, &stderr)
+	code := run(context.Background(), nil, clitest.EnvWithKey(""), &stdout, &stderr)
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", &stdout, &stderr)
 	out := stdout.String()
 	for _, want := range []string{
@@ -92,7 +83,7 @@ func TestAgainstMerge(t *testing.T) {
 	var stderr strings.Builder
 	out := clitest.Start(func(stdout io.Writer) int {
 		return run(context.Background(), []string{"-tool-pack", pack.ID(), "-user", user.ID, "-addr", "127.0.0.1:0", "-tool", "slack_send_message", "-args", `{"to": "#eng", "text": "deployed"}`},
-			envWithKey(srv.APIKey()), stdout, &stderr, srv.ClientOptions()...)
+			clitest.EnvWithKey(srv.APIKey()), stdout, &stderr, srv.ClientOptions()...)
 	})
 	var link string
 	for link == "" {
@@ -149,7 +140,7 @@ func TestBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var stdout, stderr strings.Builder
-			code := run(context.Background(), tc.args, envWithKey(tc.key), &stdout, &stderr, mergelink.WithAgentHandlerBaseURL("http://127.0.0.1:1/api/v1"))
+			code := run(context.Background(), tc.args, clitest.EnvWithKey(tc.key), &stdout, &stderr, mergelink.WithAgentHandlerBaseURL("http://127.0.0.1:1/api/v1"))
 			assert.Equal(t, 2, code, "stdout: %s", &stdout)
 			assert.Contains(t, stderr.String(), tc.want)
 		})

@@ -12,12 +12,12 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/agenthandler"
 	"github.com/mergelink/mergelink/agentmcp/mcptest"
+	"github.com/mergelink/mergelink/examples/internal/cli"
 	"github.com/mergelink/mergelink/mergetest"
 )
 
@@ -82,7 +82,7 @@ var callbackField = regexp.MustCompile(`name="callback_url" value="([^"]*)"`)
 // link, clicks Connect (a form POST to the same URL) and follows the
 // redirect to the callback, whose page must answer 200.
 func browse(ctx context.Context, browser *http.Client, link string) error {
-	page, err := fetch(ctx, browser, http.MethodGet, link, nil)
+	page, err := cli.Fetch(ctx, browser, http.MethodGet, link, nil)
 	if err != nil {
 		return fmt.Errorf("opening the magic link: %w", err)
 	}
@@ -90,39 +90,10 @@ func browse(ctx context.Context, browser *http.Client, link string) error {
 	if m == nil {
 		return errors.New("the magic link page has no Connect form")
 	}
-	if _, err := fetch(ctx, browser, http.MethodPost, link, url.Values{"callback_url": {html.UnescapeString(m[1])}}); err != nil {
+	if _, err := cli.Fetch(ctx, browser, http.MethodPost, link, url.Values{"callback_url": {html.UnescapeString(m[1])}}); err != nil {
 		return fmt.Errorf("clicking Connect: %w", err)
 	}
 	return nil
-}
-
-// fetch sends a GET, or a POST of form, follows redirects and returns the
-// body of a 200 answer.
-func fetch(ctx context.Context, hc *http.Client, method, rawURL string, form url.Values) (string, error) {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequestWithContext(ctx, method, rawURL, body)
-	if err != nil {
-		return "", err
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s answered %d: %s", resp.Request.URL.Redacted(), resp.StatusCode, strings.TrimSpace(string(b)))
-	}
-	return string(b), nil
 }
 
 // newKey returns a fresh webhook verification key.

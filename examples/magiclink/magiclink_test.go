@@ -12,20 +12,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mergelink/mergelink/examples/internal/clitest"
 	"github.com/mergelink/mergelink/mergetest"
 )
 
 // runOn runs the command against srv with the given API key.
 func runOn(t *testing.T, srv *mergetest.Server, apiKey string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	env := func(k string) string {
-		if k == "MERGE_API_KEY" {
-			return apiKey
-		}
-		return ""
-	}
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, env, &out, &errOut, srv.ClientOptions()...)
+	code = run(context.Background(), args, clitest.EnvWithKey(apiKey), &out, &errOut, srv.ClientOptions()...)
 	return code, out.String(), errOut.String()
 }
 

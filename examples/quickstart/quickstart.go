@@ -285,7 +285,7 @@ var (
 // opens the page and submits its Connect form, whose hidden field names the
 // integration. It returns the message of the page that follows.
 func connect(ctx context.Context, browser *http.Client, pageURL string) (string, error) {
-	page, err := fetch(ctx, browser, http.MethodGet, pageURL, nil)
+	page, err := cli.Fetch(ctx, browser, http.MethodGet, pageURL, nil)
 	if err != nil {
 		return "", fmt.Errorf("opening the Magic Link: %w", err)
 	}
@@ -293,7 +293,7 @@ func connect(ctx context.Context, browser *http.Client, pageURL string) (string,
 	if m == nil {
 		return "", errors.New("the Magic Link page has no Connect form naming an integration")
 	}
-	done, err := fetch(ctx, browser, http.MethodPost, pageURL, url.Values{"integration": {html.UnescapeString(m[1])}})
+	done, err := cli.Fetch(ctx, browser, http.MethodPost, pageURL, url.Values{"integration": {html.UnescapeString(m[1])}})
 	if err != nil {
 		return "", fmt.Errorf("clicking Connect: %w", err)
 	}
@@ -301,35 +301,6 @@ func connect(ctx context.Context, browser *http.Client, pageURL string) (string,
 		return "", errors.New("the page after Connect says nothing")
 	}
 	return html.UnescapeString(m[1]), nil
-}
-
-// fetch sends a GET, or a POST of form, and returns the body of a 200
-// answer.
-func fetch(ctx context.Context, hc *http.Client, method, rawURL string, form url.Values) (string, error) {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequestWithContext(ctx, method, rawURL, body)
-	if err != nil {
-		return "", err
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s %s answered %s", method, rawURL, resp.Status)
-	}
-	return string(b), nil
 }
 
 // forge posts a LinkedAccount.linked webhook signed with a key the receiver

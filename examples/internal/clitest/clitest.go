@@ -78,3 +78,14 @@ func (o *Output) Wait(t testing.TB) (int, []string) {
 
 // String returns the lines read so far.
 func (o *Output) String() string { return strings.Join(o.read, "\n") }
+
+// EnvWithKey returns an environment, for a command's env argument, that
+// holds key as MERGE_API_KEY and nothing else.
+func EnvWithKey(key string) func(string) string {
+	return func(k string) string {
+		if k == "MERGE_API_KEY" {
+			return key
+		}
+		return ""
+	}
+}

@@ -35,3 +35,13 @@ func TestOutput(t *testing.T) {
 	assert.False(t, ok, "the output has ended")
 	assert.Equal(t, "first\nsecond\nthird", o.String())
 }
+
+func TestEnvWithKey(t *testing.T) {
+	env := EnvWithKey("the-key")
+	if got := env("MERGE_API_KEY"); got != "the-key" {
+		t.Errorf("MERGE_API_KEY = %q, want the-key", got)
+	}
+	if got := env("HOME"); got != "" {
+		t.Errorf("HOME = %q, want nothing", got)
+	}
+}
