@@ -9,9 +9,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/mergelink/agenthandler"
 )
 
 // run prints where it serves, the control calls play the end user, and it
@@ -67,27 +70,55 @@ func TestRun(t *testing.T) {
 	assert.Contains(t, out["error"], "no such Linked Account")
 
 	// Agent Handler: the webhook set, a user who connects, the key rotated.
-	got := make(chan string, 8)
+	type delivery struct {
+		sig  string
+		body []byte
+	}
+	got := make(chan delivery, 8)
 	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got <- r.Header.Get("X-Merge-Signature")
+		body, _ := io.ReadAll(r.Body)
+		got <- delivery{r.Header.Get(agenthandler.SignatureHeader), body}
 	}))
 	defer hooks.Close()
+	// signedBy waits for the next delivery, of event, and reports whether
+	// key signed it.
+	signedBy := func(event, key string) bool {
+		t.Helper()
+		select {
+		case d := <-got:
+			assert.Len(t, d.sig, 64, "%s: signed in hex", event)
+			assert.Contains(t, string(d.body), event)
+			got <- d // for the next question about it
+			return agenthandler.VerifyWebhookSignature(d.body, d.sig, key) == nil
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %s webhook within 10s", event)
+			return false
+		}
+	}
+	drop := func() { <-got }
 	status, out = post(ep.Control+"/agent-webhook", `{"url":"`+hooks.URL+`","key":"k1"}`, false)
 	require.Equal(t, http.StatusOK, status, "%v", out)
 	status, u := post(ep.Agent+"/registered-users/", `{"origin_user_id":"u1","origin_user_name":"Ada"}`, true)
 	require.Equal(t, http.StatusCreated, status, "%v", u)
-	assert.Len(t, <-got, 64, "registered_user.created, signed in hex")
+	assert.True(t, signedBy("registered_user.created", "k1"), "signed with k1")
+	drop()
 	status, alt := post(ep.Agent+"/registered-users/"+u["id"].(string)+"/link-token/", `{"connector":"linear"}`, true)
 	require.Equal(t, http.StatusCreated, status, "%v", alt)
 	status, out = post(ep.Control+"/complete-agent", `{"link":"`+alt["magic_link_url"].(string)+`"}`, false)
 	require.Equal(t, http.StatusOK, status, "%v", out)
 	assert.Equal(t, "", out["redirect"], "no callback URL, no redirect")
-	assert.Len(t, <-got, 64, "credential.created")
+	assert.True(t, signedBy("credential.created", "k1"), "signed with k1")
+	drop()
 	status, out = post(ep.Control+"/agent-webhook-rotate", `{"key":"k2"}`, false)
 	assert.Equal(t, http.StatusOK, status, "%v", out)
 	status, out = post(ep.Control+"/complete-agent", `{"link":"`+alt["magic_link_url"].(string)+`"}`, false)
 	assert.Equal(t, http.StatusBadRequest, status, "a link token works once")
 	assert.Contains(t, out["error"], "already used")
+	// After the rotation the next event is signed with k2 alone.
+	status, u2 := post(ep.Agent+"/registered-users/", `{"origin_user_id":"u2","origin_user_name":"Grace"}`, true)
+	require.Equal(t, http.StatusCreated, status, "%v", u2)
+	assert.True(t, signedBy("registered_user.created", "k2"), "signed with the new key")
+	assert.False(t, signedBy("registered_user.created", "k1"), "not with the old one")
 
 	require.NoError(t, stdinW.Close())
 	require.NoError(t, <-done)
