@@ -2,7 +2,6 @@ package mergelink
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -106,8 +105,9 @@ func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []str
 		Parse: func(body []byte, sig string) (*WebhookEvent, error) {
 			return ParseWebhook(body, sig, h.keys...)
 		},
-		Refusal:  webhookRefusal,
-		Unstored: (*WebhookEvent).IsTest,
+		NoSignature:  ErrNoSignature,
+		BadSignature: ErrInvalidSignature,
+		Unstored:     (*WebhookEvent).IsTest,
 	}
 	core, err := webhookcore.New(spec, fn, "NewWebhookHandler options", opts)
 	if err != nil {
@@ -115,17 +115,6 @@ func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []str
 	}
 	h.core = core
 	return h, nil
-}
-
-// webhookRefusal gives the status and reason for an error of ParseWebhook.
-func webhookRefusal(err error) (int, string) {
-	switch {
-	case errors.Is(err, ErrNoSignature):
-		return http.StatusUnauthorized, "missing " + SignatureHeader + " header"
-	case errors.Is(err, ErrInvalidSignature):
-		return http.StatusUnauthorized, "invalid signature"
-	}
-	return http.StatusBadRequest, err.Error()
 }
 
 // ServeHTTP handles one delivery.
