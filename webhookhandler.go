@@ -9,6 +9,7 @@ import (
 
 	"github.com/mergelink/mergelink/internal/secret"
 	"github.com/mergelink/mergelink/internal/webhookcore"
+	"github.com/mergelink/mergelink/internal/webhookmac"
 )
 
 // DefaultMaxWebhookBodyBytes is the body limit of a WebhookHandler unless
@@ -90,7 +91,7 @@ func WithWebhookLogger(l *slog.Logger) WebhookOption { return webhookcore.WithLo
 // a rotation). It fails with ErrNoWebhookKey when keys holds no non-empty
 // key, and with a *ValidationError when fn is nil or an option is wrong.
 func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []string, opts ...WebhookOption) (*WebhookHandler, error) {
-	if !hasKey(keys) {
+	if !webhookmac.HasKey(keys) {
 		return nil, ErrNoWebhookKey
 	}
 	h := &WebhookHandler{}
