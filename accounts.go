@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/go-querystring/query"
 
-	"github.com/mergelink/mergelink/internal/paging"
 	"github.com/mergelink/mergelink/internal/secret"
 	"github.com/mergelink/mergelink/internal/transport"
 	"github.com/mergelink/mergelink/internal/validate"
@@ -311,58 +310,19 @@ func (p LinkedAccountsParams) Validate() error {
 // would loop forever) or the list goes past a page count no real list
 // reaches.
 func (c *Client) ListLinkedAccounts(ctx context.Context, p LinkedAccountsParams) iter.Seq2[LinkedAccount, error] {
-	return func(yield func(LinkedAccount, error) bool) {
-		if err := p.Validate(); err != nil {
-			yield(LinkedAccount{}, err)
-			return
-		}
-		q, err := query.Values(p)
-		if err != nil {
-			yield(LinkedAccount{}, fmt.Errorf("mergelink: encoding LinkedAccountsParams: %w", err))
-			return
-		}
-		category := p.PathCategory
-		if category == "" {
-			category = CategoryHRIS
-		}
-		path := "/" + string(category) + "/v1/linked-accounts"
-		status := 0
-		fetch := func(cursor string) ([]LinkedAccount, string, error) {
-			if cursor != p.Cursor {
-				// cursor is the previous page's next.
-				if !isBareCursor(cursor) {
-					return nil, "", &DecodeError{Method: http.MethodGet, Path: path, StatusCode: status,
-						Err: fmt.Errorf("the next cursor %s is not a bare cursor as Merge sends it (a URL, say): the server is at fault, and it is not followed", validate.Quote(cursor))}
-				}
-				q.Set("cursor", cursor)
-			}
-			var page struct {
-				Next    *string         `json:"next"`
-				Results []LinkedAccount `json:"results"`
-			}
-			var err error
-			status, err = c.s.Transport.Do(ctx, &transport.Request{
-				Method: http.MethodGet,
-				URL:    c.s.UnifiedBase + path + "?" + q.Encode(),
-				Path:   path,
-			}, &page)
-			if err != nil {
-				return nil, "", err
-			}
-			if page.Next == nil {
-				return page.Results, "", nil
-			}
-			return page.Results, *page.Next, nil
-		}
-		wrap := func(err error) error {
-			return &DecodeError{Method: http.MethodGet, Path: path, StatusCode: status, Err: err}
-		}
-		for a, err := range paging.Seq(p.Cursor, fetch, wrap) {
-			if !yield(a, err) {
-				return
-			}
-		}
+	if err := p.Validate(); err != nil {
+		return failed[LinkedAccount](err)
 	}
+	q, err := query.Values(p)
+	if err != nil {
+		return failed[LinkedAccount](fmt.Errorf("mergelink: encoding LinkedAccountsParams: %w", err))
+	}
+	category := p.PathCategory
+	if category == "" {
+		category = CategoryHRIS
+	}
+	path := "/" + string(category) + "/v1/linked-accounts"
+	return cursorList[LinkedAccount](ctx, c.s.Transport, c.s.UnifiedBase+path, path, q, nil)
 }
 
 // maxCursorLen bounds a next cursor; Merge's are a few dozen characters.

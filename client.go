@@ -87,46 +87,9 @@ func WithAgentHandlerBaseURL(u string) Option {
 func checkBaseURL(c *validate.Checker, field, raw string) string {
 	u, err := validate.BaseURL(raw)
 	if err != nil {
-		c.Add(field, err.Error(), quoteURL(raw))
+		c.Add(field, err.Error(), validate.QuoteURLHidingQuery(raw))
 	}
 	return u
-}
-
-// quoteURL quotes a refused URL for its ValidationError with what may be a
-// secret masked as "***": its user info (see validate.QuoteURL), the value
-// of each query parameter (?api_key=***), a parameter without a value, and
-// its fragment.
-func quoteURL(raw string) string {
-	i := strings.IndexAny(raw, "?#")
-	if i < 0 {
-		return validate.QuoteURL(raw)
-	}
-	var b strings.Builder
-	b.WriteString(raw[:i])
-	rest := raw[i:]
-	if query, ok := strings.CutPrefix(rest, "?"); ok {
-		query, _, hasFragment := strings.Cut(query, "#")
-		b.WriteByte('?')
-		for j, param := range strings.Split(query, "&") {
-			if j > 0 {
-				b.WriteByte('&')
-			}
-			if name, _, ok := strings.Cut(param, "="); ok {
-				b.WriteString(name)
-				b.WriteString("=***")
-			} else if param != "" {
-				b.WriteString("***")
-			}
-		}
-		rest = ""
-		if hasFragment {
-			rest = "#"
-		}
-	}
-	if rest != "" {
-		b.WriteString("#***")
-	}
-	return validate.QuoteURL(b.String())
 }
 
 // WithHTTPClient sets the *http.Client requests go through, for timeouts,
@@ -213,7 +176,7 @@ func WithAllowedCallbackOrigins(origins ...string) Option {
 		for _, raw := range origins {
 			origin, err := validate.Origin(raw)
 			if err != nil {
-				o.check.Add("WithAllowedCallbackOrigins", err.Error(), quoteURL(raw))
+				o.check.Add("WithAllowedCallbackOrigins", err.Error(), validate.QuoteURLHidingQuery(raw))
 				continue
 			}
 			o.origins = append(o.origins, origin)

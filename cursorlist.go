@@ -16,19 +16,27 @@ import (
 // page after page through internal/paging, from endpoint (an absolute URL
 // without a query) with the query q, whose cursor, if any, names the first
 // page. path names the list in errors. Only bare next cursors are followed,
-// as ?cursor= of the same endpoint: a next that is a URL ends the list with
-// a *DecodeError, so nothing is ever sent to another host.
+// as ?cursor= of the same endpoint: a next that is not one (a URL, say)
+// ends the list, after the items of its page, with a *DecodeError, so
+// nothing is ever sent to another host. A page without a results list is
+// a *DecodeError too.
 func cursorList[T any](ctx context.Context, t *transport.Transport, endpoint, path string, q url.Values, header http.Header) iter.Seq2[T, error] {
 	q = maps.Clone(q)
 	if q == nil {
 		q = url.Values{}
 	}
+	first := q.Get("cursor")
 	status := 0
 	wrap := func(err error) error {
 		return &DecodeError{Method: http.MethodGet, Path: path, StatusCode: status, Err: err}
 	}
 	fetch := func(cursor string) ([]T, string, error) {
-		if cursor != "" {
+		if cursor != first {
+			// cursor is the previous page's next. It is not shown: a
+			// server could echo a secret in it.
+			if !isBareCursor(cursor) {
+				return nil, "", wrap(errors.New("the next field is not a bare cursor as Merge sends it (a URL, say): the server is at fault, and it is not followed"))
+			}
 			q.Set("cursor", cursor)
 		}
 		u := endpoint
@@ -47,25 +55,11 @@ func cursorList[T any](ctx context.Context, t *transport.Transport, endpoint, pa
 		if page.Results == nil {
 			return nil, "", wrap(errors.New("the page has no results list"))
 		}
-		next, err := bareCursor(page.Next)
-		if err != nil {
-			return nil, "", wrap(err)
+		next := ""
+		if page.Next != nil {
+			next = *page.Next
 		}
 		return *page.Results, next, nil
 	}
-	return paging.Seq(q.Get("cursor"), fetch, wrap)
-}
-
-// bareCursor returns the cursor of a page's next field, "" on the last
-// page. Merge sends next as a bare cursor string ("cD0yMDIx..."); anything
-// else (a URL, a path) is refused, never followed, by the rule
-// ListLinkedAccounts follows (isBareCursor).
-func bareCursor(next *string) (string, error) {
-	if next == nil || *next == "" {
-		return "", nil
-	}
-	if !isBareCursor(*next) {
-		return "", errors.New("the next field is not a bare cursor as Merge sends it (a URL, say): the server is at fault, and it is not followed")
-	}
-	return *next, nil
+	return paging.Seq(first, fetch, wrap)
 }

@@ -130,9 +130,10 @@ func TestPaginateStopsOnACycle(t *testing.T) {
 	}
 }
 
-// A next that is a URL, on any host, is not followed: the listing ends
-// with a *DecodeError and nothing (nor the API key or account token) goes
-// to the other host.
+// A next that is a URL, on any host, is not followed: the listing ends,
+// after the items of its page, with a *DecodeError naming the bare-cursor
+// rule, and nothing (nor the API key or account token) goes to the other
+// host. A next that is not even JSON text fails its page.
 func TestPaginateNeverLeavesTheBaseHost(t *testing.T) {
 	t.Parallel()
 	var elsewhere atomic.Int32
@@ -141,22 +142,26 @@ func TestPaginateNeverLeavesTheBaseHost(t *testing.T) {
 		fmt.Fprint(w, cursorPage("", "stolen"))
 	}))
 	t.Cleanup(other.Close)
-	for _, next := range []string{
-		other.URL + "/api/hris/v1/employees?cursor=abc",
-		"//" + strings.TrimPrefix(other.URL, "http://") + "/api/hris/v1/employees?cursor=abc",
-		"/api/hris/v1/employees?cursor=abc",
-		"?cursor=abc",
-		"https://api.merge.dev/api/hris/v1/employees?cursor=abc",
-		"abc def",
-		"abc\n",
-		"abc\xff",
+	page := []pagedEmployee{{"e1", "N-e1"}}
+	for next, want := range map[string][]pagedEmployee{
+		other.URL + "/api/hris/v1/employees?cursor=abc":                                       page,
+		"//" + strings.TrimPrefix(other.URL, "http://") + "/api/hris/v1/employees?cursor=abc": page,
+		"/api/hris/v1/employees?cursor=abc":                                                   page,
+		"?cursor=abc":                                                                         page,
+		"https://api.merge.dev/api/hris/v1/employees?cursor=abc":                              page,
+		"abc def": page,
+		"abc\n":   page,
+		"abc\xff": nil, // %q writes \xff, which JSON has not
 	} {
 		c, mux := setup(t)
 		queries := cursorPages(t, mux, "/api/hris/v1/employees", map[string]string{"": strings.Replace(cursorPage("PLACEHOLDER", "e1"), `"PLACEHOLDER"`, fmt.Sprintf("%q", next), 1)})
 		got, err := readAll(mergelink.Paginate[pagedEmployee](context.Background(), c.Account(mergelink.CategoryHRIS, secretAccountToken), "employees", nil))
 		var de *mergelink.DecodeError
 		assert.ErrorAs(t, err, &de, "next %q", next)
-		assert.Empty(t, got, "next %q", next)
+		assert.Equal(t, want, got, "next %q", next)
+		if want != nil {
+			assert.Contains(t, err.Error(), "not a bare cursor", "next %q", next)
+		}
 		assert.Len(t, queries(), 1, "next %q", next)
 	}
 	assert.Zero(t, elsewhere.Load(), "requests to another host")

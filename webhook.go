@@ -48,7 +48,7 @@ func SignWebhook(payload []byte, key string) string {
 // ErrNoWebhookKey when no non-empty key is given, ErrNoSignature when
 // signature is empty, and ErrInvalidSignature when no key matches.
 func VerifyWebhookSignature(payload []byte, signature string, keys ...string) error {
-	if !hasKey(keys) {
+	if !webhookmac.HasKey(keys) {
 		return ErrNoWebhookKey
 	}
 	signature = strings.TrimRight(strings.TrimSpace(signature), "=")
@@ -69,6 +69,3 @@ func VerifyWebhookSignature(payload []byte, signature string, keys ...string) er
 	}
 	return nil
 }
-
-// hasKey reports whether keys holds a non-empty key.
-func hasKey(keys []string) bool { return webhookmac.HasKey(keys) }

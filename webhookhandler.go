@@ -2,7 +2,6 @@ package mergelink
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/mergelink/mergelink/internal/secret"
 	"github.com/mergelink/mergelink/internal/webhookcore"
+	"github.com/mergelink/mergelink/internal/webhookmac"
 )
 
 // DefaultMaxWebhookBodyBytes is the body limit of a WebhookHandler unless
@@ -91,7 +91,7 @@ func WithWebhookLogger(l *slog.Logger) WebhookOption { return webhookcore.WithLo
 // a rotation). It fails with ErrNoWebhookKey when keys holds no non-empty
 // key, and with a *ValidationError when fn is nil or an option is wrong.
 func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []string, opts ...WebhookOption) (*WebhookHandler, error) {
-	if !hasKey(keys) {
+	if !webhookmac.HasKey(keys) {
 		return nil, ErrNoWebhookKey
 	}
 	h := &WebhookHandler{}
@@ -106,8 +106,9 @@ func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []str
 		Parse: func(body []byte, sig string) (*WebhookEvent, error) {
 			return ParseWebhook(body, sig, h.keys...)
 		},
-		Refusal:  webhookRefusal,
-		Unstored: (*WebhookEvent).IsTest,
+		NoSignature:  ErrNoSignature,
+		BadSignature: ErrInvalidSignature,
+		Unstored:     (*WebhookEvent).IsTest,
 	}
 	core, err := webhookcore.New(spec, fn, "NewWebhookHandler options", opts)
 	if err != nil {
@@ -115,17 +116,6 @@ func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []str
 	}
 	h.core = core
 	return h, nil
-}
-
-// webhookRefusal gives the status and reason for an error of ParseWebhook.
-func webhookRefusal(err error) (int, string) {
-	switch {
-	case errors.Is(err, ErrNoSignature):
-		return http.StatusUnauthorized, "missing " + SignatureHeader + " header"
-	case errors.Is(err, ErrInvalidSignature):
-		return http.StatusUnauthorized, "invalid signature"
-	}
-	return http.StatusBadRequest, err.Error()
 }
 
 // ServeHTTP handles one delivery.

@@ -82,12 +82,7 @@ type ListConnectorsParams struct {
 func (p ListConnectorsParams) Validate() error {
 	c := validate.New("ListConnectorsParams")
 	c.Strings("", p)
-	if p.Page < 0 {
-		c.Add("Page", "must be 1 or more, or 0 for the first page", fmt.Sprint(p.Page))
-	}
-	if p.PageSize < 0 {
-		c.Add("PageSize", "must be 1 or more, or 0 for Merge's default", fmt.Sprint(p.PageSize))
-	}
+	c.Page(p.Page, p.PageSize)
 	return c.Err()
 }
 

@@ -27,12 +27,7 @@ type ListRegisteredUsersParams struct {
 func (p ListRegisteredUsersParams) Validate() error {
 	c := validate.New("ListRegisteredUsersParams")
 	c.Strings("", p)
-	if p.Page < 0 {
-		c.Add("Page", "must be 1 or more, or 0 for the first page", fmt.Sprint(p.Page))
-	}
-	if p.PageSize < 0 {
-		c.Add("PageSize", "must be 1 or more, or 0 for Merge's default", fmt.Sprint(p.PageSize))
-	}
+	c.Page(p.Page, p.PageSize)
 	return c.Err()
 }
 

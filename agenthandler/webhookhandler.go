@@ -3,7 +3,6 @@ package agenthandler
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -109,7 +108,8 @@ func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []str
 		Parse: func(body []byte, sig string) (*WebhookEvent, error) {
 			return ParseWebhook(body, sig, h.keys...)
 		},
-		Refusal: webhookRefusal,
+		NoSignature:  ErrNoSignature,
+		BadSignature: ErrInvalidSignature,
 	}
 	// The default lease goes first, so that the caller's options win.
 	opts = append([]WebhookOption{webhookcore.WithDeliveryLease(DefaultWebhookLease)}, opts...)
@@ -119,18 +119,6 @@ func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []str
 	}
 	h.core = core
 	return h, nil
-}
-
-// webhookRefusal gives the status and reason for an error of ParseWebhook;
-// none holds the body, the signature or a key.
-func webhookRefusal(err error) (int, string) {
-	switch {
-	case errors.Is(err, ErrNoSignature):
-		return http.StatusUnauthorized, "missing " + SignatureHeader + " header"
-	case errors.Is(err, ErrInvalidSignature):
-		return http.StatusUnauthorized, "invalid signature"
-	}
-	return http.StatusBadRequest, err.Error()
 }
 
 // ServeHTTP handles one delivery.

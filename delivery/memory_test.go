@@ -13,27 +13,8 @@ import (
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/delivery"
 	"github.com/mergelink/mergelink/delivery/deliverytest"
+	"github.com/mergelink/mergelink/internal/testclock"
 )
-
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func newStore(t *testing.T, o delivery.MemoryOptions) *delivery.MemoryStore {
 	t.Helper()
@@ -46,7 +27,7 @@ func newStore(t *testing.T, o delivery.MemoryOptions) *delivery.MemoryStore {
 func TestMemoryStoreContract(t *testing.T) {
 	t.Parallel()
 	deliverytest.Run(t, func(t *testing.T, ttl time.Duration) deliverytest.Harness {
-		clock := newFakeClock()
+		clock := testclock.New()
 		return deliverytest.Harness{
 			Store:   newStore(t, delivery.MemoryOptions{TTL: ttl, Now: clock.Now}),
 			Advance: clock.Advance,
@@ -80,7 +61,7 @@ func inFlight(s delivery.Store, key string) bool {
 
 func TestMemoryStoreDefaultTTLIsADay(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := testclock.New()
 	s := newStore(t, delivery.MemoryOptions{Now: clock.Now})
 	begin(t, s, "k")
 	done(t, s, "k", true)

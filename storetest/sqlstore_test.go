@@ -18,6 +18,7 @@ import (
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/delivery"
 	"github.com/mergelink/mergelink/delivery/deliverytest"
+	"github.com/mergelink/mergelink/internal/testclock"
 	"github.com/mergelink/mergelink/sqlstore"
 )
 
@@ -39,7 +40,7 @@ func TestSQLStoreContract(t *testing.T) {
 			t.Parallel()
 			db := d.open(t)
 			deliverytest.Run(t, func(t *testing.T, ttl time.Duration) deliverytest.Harness {
-				clock := newFakeClock()
+				clock := testclock.New()
 				return deliverytest.Harness{
 					Store:   newSQLStore(t, db, sqlstore.Options{Dialect: d.dialect, TTL: ttl, Now: clock.Now}),
 					Advance: clock.Advance,
@@ -57,7 +58,7 @@ func TestSQLStoreSweepsExpiredRows(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			db := d.open(t)
-			clock := newFakeClock()
+			clock := testclock.New()
 			table := newTable()
 			s := newSQLStore(t, db, sqlstore.Options{Dialect: d.dialect, Table: table, TTL: time.Hour, SweepEvery: 3, Now: clock.Now})
 			ctx := context.Background()

@@ -139,6 +139,43 @@ func QuoteURL(raw string) string {
 	return Quote(raw[:start] + "***" + raw[at:])
 }
 
+// QuoteURLHidingQuery is QuoteURL for a URL that should hold no query or
+// fragment (a base URL, an origin), with what may be a secret there masked
+// as "***" too: the value of each query parameter (?api_key=***), a
+// parameter without a value, and the fragment.
+func QuoteURLHidingQuery(raw string) string {
+	i := strings.IndexAny(raw, "?#")
+	if i < 0 {
+		return QuoteURL(raw)
+	}
+	var b strings.Builder
+	b.WriteString(raw[:i])
+	rest := raw[i:]
+	if query, ok := strings.CutPrefix(rest, "?"); ok {
+		query, _, hasFragment := strings.Cut(query, "#")
+		b.WriteByte('?')
+		for j, param := range strings.Split(query, "&") {
+			if j > 0 {
+				b.WriteByte('&')
+			}
+			if name, _, ok := strings.Cut(param, "="); ok {
+				b.WriteString(name)
+				b.WriteString("=***")
+			} else if param != "" {
+				b.WriteString("***")
+			}
+		}
+		rest = ""
+		if hasFragment {
+			rest = "#"
+		}
+	}
+	if rest != "" {
+		b.WriteString("#***")
+	}
+	return QuoteURL(b.String())
+}
+
 // isSchemePrefix reports whether s is empty or a scheme and its colon,
 // such as "https:".
 func isSchemePrefix(s string) bool {

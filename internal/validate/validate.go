@@ -116,6 +116,17 @@ func (c *Checker) Slug(field, s string) {
 	}
 }
 
+// Page checks a page-numbered list's Page and PageSize: neither may be
+// negative, and 0 leaves the first page or Merge's default size.
+func (c *Checker) Page(page, pageSize int) {
+	if page < 0 {
+		c.Add("Page", "must be 1 or more, or 0 for the first page", fmt.Sprint(page))
+	}
+	if pageSize < 0 {
+		c.Add("PageSize", "must be 1 or more, or 0 for Merge's default", fmt.Sprint(pageSize))
+	}
+}
+
 // Quote quotes s for a problem's Value, cutting it at 64 characters so that
 // a huge input does not make a huge error.
 func Quote(s string) string {

@@ -28,9 +28,10 @@ type Spec[E any] struct {
 	SignatureHeader string
 	// Parse verifies body against signature and decodes it.
 	Parse func(body []byte, signature string) (E, error)
-	// Refusal gives the status (401 or 400) and the reason, safe to show,
-	// for an error of Parse.
-	Refusal func(err error) (status int, reason string)
+	// NoSignature and BadSignature are Parse's errors for a missing and a
+	// wrong signature, answered 401; any other error of Parse is answered
+	// 400 with its text, which must hold no body, signature or key.
+	NoSignature, BadSignature error
 	// Unstored reports whether an event bypasses the store and reaches fn
 	// every time it is sent (a dashboard's test payload); nil means none.
 	Unstored func(E) bool
@@ -105,7 +106,7 @@ func (h *Handler[E]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ev, err := h.spec.Parse(body, r.Header.Get(h.spec.SignatureHeader))
 	if err != nil {
-		status, reason := h.spec.Refusal(err)
+		status, reason := h.refusal(err)
 		h.refuse(w, r, status, reason)
 		return
 	}
@@ -118,6 +119,18 @@ func (h *Handler[E]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.serveOnce(w, r, body, ev)
+}
+
+// refusal gives the status and the reason, safe to show, for an error of
+// the Spec's Parse.
+func (h *Handler[E]) refusal(err error) (int, string) {
+	switch {
+	case errors.Is(err, h.spec.NoSignature):
+		return http.StatusUnauthorized, "missing " + h.spec.SignatureHeader + " header"
+	case errors.Is(err, h.spec.BadSignature):
+		return http.StatusUnauthorized, "invalid signature"
+	}
+	return http.StatusBadRequest, err.Error()
 }
 
 // serveOnce runs fn under a claim of the store, so that copies of one
