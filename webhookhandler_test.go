@@ -207,6 +207,19 @@ func TestWebhookHandlerHidesKeys(t *testing.T) {
 	}
 }
 
+// A handler not made by NewWebhookHandler answers 500 instead of panicking.
+func TestZeroWebhookHandler(t *testing.T) {
+	t.Parallel()
+	var zero mergelink.WebhookHandler
+	rec := httptest.NewRecorder()
+	body := []byte(`{"hook":{"event":"LinkedAccount.linked"}}`)
+	req := httptest.NewRequest(http.MethodPost, "/webhooks", bytes.NewReader(body))
+	req.Header.Set(mergelink.SignatureHeader, mergelink.SignWebhook(body, testWebhookKey))
+	zero.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Contains(t, zero.String(), "not made by NewWebhookHandler")
+}
+
 // A key rotation: during it both keys verify.
 func TestWebhookHandlerTwoKeys(t *testing.T) {
 	t.Parallel()

@@ -122,13 +122,7 @@ func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []str
 }
 
 // ServeHTTP handles one delivery.
-func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.core == nil {
-		http.Error(w, "agenthandler.WebhookHandler not made by NewWebhookHandler", http.StatusInternalServerError)
-		return
-	}
-	h.core.ServeHTTP(w, r)
-}
+func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.core.ServeHTTP(w, r) }
 
 // String describes the handler without its keys.
 func (h WebhookHandler) String() string {

@@ -79,8 +79,13 @@ func (h *Handler[E]) HasStore() bool { return h.store != nil }
 // leaving the rest of the lease to record the outcome.
 func FnTimeout(lease time.Duration) time.Duration { return lease - lease/5 }
 
-// ServeHTTP handles one delivery.
+// ServeHTTP handles one delivery. A nil handler (that of a wrapper not
+// made by its constructor) answers 500 instead of panicking.
 func (h *Handler[E]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h == nil {
+		http.Error(w, "webhook handler not made by its NewWebhookHandler", http.StatusInternalServerError)
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.refuse(w, r, http.StatusMethodNotAllowed, "method not allowed: Merge sends webhooks with POST")
