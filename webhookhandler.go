@@ -91,14 +91,9 @@ func WithWebhookLogger(l *slog.Logger) WebhookOption { return webhookcore.WithLo
 // a rotation). It fails with ErrNoWebhookKey when keys holds no non-empty
 // key, and with a *ValidationError when fn is nil or an option is wrong.
 func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []string, opts ...WebhookOption) (*WebhookHandler, error) {
-	if !webhookmac.HasKey(keys) {
+	h := &WebhookHandler{keys: webhookmac.NonEmpty(keys)}
+	if h.keys == nil {
 		return nil, ErrNoWebhookKey
-	}
-	h := &WebhookHandler{}
-	for _, k := range keys {
-		if k != "" {
-			h.keys = append(h.keys, k)
-		}
 	}
 	spec := webhookcore.Spec[*WebhookEvent]{
 		Name:            "merge webhook",

@@ -24,6 +24,18 @@ func HasKey(keys []string) bool {
 	return false
 }
 
+// NonEmpty returns the non-empty keys of keys, in order, or nil when there
+// are none: what a webhook handler keeps to verify with.
+func NonEmpty(keys []string) []string {
+	var out []string
+	for _, k := range keys {
+		if k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // Verify reports whether mac is HMAC-SHA256(key, payload) for a non-empty
 // key of keys. Every key is tried and compared in constant time, so the
 // time does not tell which key matched, nor how much of mac did.

@@ -3,6 +3,7 @@ package webhookmac
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -72,6 +73,18 @@ func TestHasKey(t *testing.T) {
 	}{{nil, false}, {[]string{""}, false}, {[]string{"", "k"}, true}, {[]string{"k"}, true}} {
 		if got := HasKey(tc.keys); got != tc.want {
 			t.Errorf("HasKey(%q) = %t, want %t", tc.keys, got, tc.want)
+		}
+	}
+}
+
+func TestNonEmpty(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		keys, want []string
+	}{{nil, nil}, {[]string{"", ""}, nil}, {[]string{"", "k", "", "j"}, []string{"k", "j"}}, {[]string{"k"}, []string{"k"}}} {
+		got := NonEmpty(tc.keys)
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) || (got == nil) != (tc.want == nil) {
+			t.Errorf("NonEmpty(%q) = %q, want %q", tc.keys, got, tc.want)
 		}
 	}
 }
