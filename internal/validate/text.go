@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"unicode"
@@ -151,7 +152,7 @@ func (w *walker) walk(v reflect.Value, loose bool) {
 			return
 		}
 		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(keyName(a), keyName(b)) })
+		sort.Sort(byKeyName(keys))
 		for _, k := range keys {
 			w.path = append(w.path, step{key: k, kind: 'k'})
 			w.walk(k, loose)
@@ -183,6 +184,15 @@ func (w *walker) enter(v reflect.Value) bool {
 }
 
 func (w *walker) leave() { w.onPath = w.onPath[:len(w.onPath)-1] }
+
+// byKeyName orders map keys by keyName, so that problems come in one
+// order. It uses sort.Sort, which every program with net/http links
+// already, rather than a generic sort that would add its own copy.
+type byKeyName []reflect.Value
+
+func (s byKeyName) Len() int           { return len(s) }
+func (s byKeyName) Less(i, j int) bool { return keyName(s[i]) < keyName(s[j]) }
+func (s byKeyName) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
 
 // keyName writes a map key as Go would: quoted when it is a string.
 func keyName(k reflect.Value) string {
