@@ -227,22 +227,9 @@ func TestNoAgentHandlerHostInAPAC(t *testing.T) {
 			_, err := c.CreateAgentLinkToken(ctx, userID, agenthandler.LinkTokenParams{Connector: "linear"})
 			return err
 		},
-		"CreateRegisteredUser": func() error {
-			_, _, err := ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{OriginUserID: "u1", OriginUserName: "Ada"})
-			return err
-		},
-		"GetRegisteredUser": func() error { _, err := ah.GetRegisteredUser(ctx, userID); return err },
-		"UpdateRegisteredUser": func() error {
-			_, err := ah.UpdateRegisteredUser(ctx, userID, agenthandler.UpdateRegisteredUserParams{OriginUserName: "Ada"})
-			return err
-		},
-		"DeleteRegisteredUser": func() error { return ah.DeleteRegisteredUser(ctx, userID) },
-		"ListRegisteredUsers": func() error {
-			for _, err := range ah.ListRegisteredUsers(ctx, agenthandler.ListRegisteredUsersParams{}) {
-				return err
-			}
-			return errors.New("the iterator yielded nothing")
-		},
+	}
+	for name, call := range userCalls {
+		calls[name] = func() error { return call(ah) }
 	}
 	for _, lc := range lifeCalls {
 		calls[lc.name] = func() error { return lc.call(ah) }
@@ -410,22 +397,9 @@ func TestZeroClientNeverPanics(t *testing.T) {
 	for _, ah := range []*agenthandler.Client{nil, {}, agenthandler.New(nil)} {
 		calls := map[string]func() error{
 			"CreateLinkToken": func() error { _, err := ah.CreateLinkToken(ctx, userID, lp); return err },
-			"CreateRegisteredUser": func() error {
-				_, _, err := ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{OriginUserID: "u1", OriginUserName: "Ada"})
-				return err
-			},
-			"GetRegisteredUser": func() error { _, err := ah.GetRegisteredUser(ctx, userID); return err },
-			"UpdateRegisteredUser": func() error {
-				_, err := ah.UpdateRegisteredUser(ctx, userID, agenthandler.UpdateRegisteredUserParams{OriginUserName: "Ada"})
-				return err
-			},
-			"DeleteRegisteredUser": func() error { return ah.DeleteRegisteredUser(ctx, userID) },
-			"ListRegisteredUsers": func() error {
-				for _, err := range ah.ListRegisteredUsers(ctx, agenthandler.ListRegisteredUsersParams{}) {
-					return err
-				}
-				return errors.New("the iterator yielded nothing")
-			},
+		}
+		for name, call := range userCalls {
+			calls[name] = func() error { return call(ah) }
 		}
 		for _, lc := range lifeCalls {
 			calls[lc.name] = func() error { return lc.call(ah) }
@@ -437,4 +411,28 @@ func TestZeroClientNeverPanics(t *testing.T) {
 			assert.ErrorContains(t, err, "mergelink.Client.AgentHandler", name)
 		}
 	}
+}
+
+// userCalls makes each registered-user call of ah, for the tests that run
+// every call of a client.
+var userCalls = map[string]func(ah *agenthandler.Client) error{
+	"CreateRegisteredUser": func(ah *agenthandler.Client) error {
+		_, _, err := ah.CreateRegisteredUser(context.Background(), agenthandler.RegisteredUserParams{OriginUserID: "u1", OriginUserName: "Ada"})
+		return err
+	},
+	"GetRegisteredUser": func(ah *agenthandler.Client) error {
+		_, err := ah.GetRegisteredUser(context.Background(), userID)
+		return err
+	},
+	"UpdateRegisteredUser": func(ah *agenthandler.Client) error {
+		_, err := ah.UpdateRegisteredUser(context.Background(), userID, agenthandler.UpdateRegisteredUserParams{OriginUserName: "Ada"})
+		return err
+	},
+	"DeleteRegisteredUser": func(ah *agenthandler.Client) error { return ah.DeleteRegisteredUser(context.Background(), userID) },
+	"ListRegisteredUsers": func(ah *agenthandler.Client) error {
+		for _, err := range ah.ListRegisteredUsers(context.Background(), agenthandler.ListRegisteredUsersParams{}) {
+			return err
+		}
+		return errors.New("the iterator yielded nothing")
+	},
 }
