@@ -3,7 +3,7 @@ module github.com/mergelink/mergelink/agentmcp
 go 1.25.0
 
 require (
-	github.com/mergelink/mergelink v0.0.0
+	github.com/mergelink/mergelink v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 

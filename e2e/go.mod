@@ -9,8 +9,8 @@ replace (
 
 require (
 	github.com/chromedp/chromedp v0.15.1
-	github.com/mergelink/mergelink v0.0.0
-	github.com/mergelink/mergelink/agentmcp v0.0.0
+	github.com/mergelink/mergelink v0.1.0
+	github.com/mergelink/mergelink/agentmcp v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 

@@ -3,7 +3,7 @@ module github.com/mergelink/mergelink/redisstore
 go 1.23
 
 require (
-	github.com/mergelink/mergelink v0.0.0
+	github.com/mergelink/mergelink v0.1.0
 	github.com/redis/go-redis/v9 v9.18.0
 )
 

@@ -3,8 +3,8 @@ module github.com/mergelink/mergelink/examples/agentmcp
 go 1.25.0
 
 require (
-	github.com/mergelink/mergelink v0.0.0
-	github.com/mergelink/mergelink/agentmcp v0.0.0
+	github.com/mergelink/mergelink v0.1.0
+	github.com/mergelink/mergelink/agentmcp v0.1.0
 	github.com/modelcontextprotocol/go-sdk v1.8.0
 	github.com/stretchr/testify v1.12.1
 )

@@ -6,7 +6,7 @@ replace github.com/mergelink/mergelink => ../..
 
 require (
 	github.com/jackc/pgx/v5 v5.7.5
-	github.com/mergelink/mergelink v0.0.0-00010101000000-000000000000
+	github.com/mergelink/mergelink v0.1.0
 	github.com/stretchr/testify v1.12.1
 	modernc.org/sqlite v1.38.2
 )
