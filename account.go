@@ -73,17 +73,25 @@ func (a *Account) LogValue() slog.Value {
 
 // check validates a before a call named op, reporting every problem.
 func (a *Account) check(op string) error {
+	if err := a.ready(op); err != nil {
+		return err
+	}
 	ck := validate.New(op)
 	a.validate(ck)
 	return ck.Err()
 }
 
-// validate adds the problems of a to ck.
-func (a *Account) validate(ck *validate.Checker) {
-	if a == nil || a.c == nil || a.c.s.Transport == nil {
-		ck.Add("Account", "must be made by Client.Account of a Client from NewClient", "")
-		return
+// ready returns an error matching ErrNoClient when a is nil or its Client
+// is (Client.ready).
+func (a *Account) ready(op string) error {
+	if a == nil {
+		return fmt.Errorf("mergelink: %s: %w", op, ErrNoClient)
 	}
+	return a.c.ready(op)
+}
+
+// validate adds the problems of a, which ready accepted, to ck.
+func (a *Account) validate(ck *validate.Checker) {
 	checkCategory(ck, "category", a.category, true)
 	ck.UTF8("category", string(a.category))
 	checkAccountToken(ck, "accountToken", *a.token)

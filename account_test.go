@@ -253,8 +253,6 @@ func TestAccountValidation(t *testing.T) {
 		{"token of two lines", c.Account(mergelink.CategoryHRIS, secretAccountToken+"\r\nX-Other: 1"), "accountToken"},
 		{"token with a space around", c.Account(mergelink.CategoryHRIS, secretAccountToken+" "), "accountToken"},
 		{"token not UTF-8", c.Account(mergelink.CategoryHRIS, secretAccountToken+"\xff"), "accountToken"},
-		{"nil account", nil, "Account"},
-		{"account of a zero client", zero.Account(mergelink.CategoryHRIS, secretAccountToken), "Account"},
 	} {
 		for _, call := range accountCalls() {
 			_, err := call.do(ctx, tc.a)
@@ -263,6 +261,13 @@ func TestAccountValidation(t *testing.T) {
 				assert.True(t, ve.Has(tc.field), "%s %s: %v", tc.name, call.name, err)
 				assert.NotContains(t, err.Error(), secretAccountToken)
 			}
+		}
+	}
+
+	for name, a := range map[string]*mergelink.Account{"nil account": nil, "account of a zero client": zero.Account(mergelink.CategoryHRIS, secretAccountToken)} {
+		for _, call := range accountCalls() {
+			_, err := call.do(ctx, a)
+			assert.ErrorIs(t, err, mergelink.ErrNoClient, name+" "+call.name)
 		}
 	}
 

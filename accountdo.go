@@ -37,6 +37,9 @@ import (
 // refuses; and with a *DecodeError when a 2xx answer does not decode into
 // out.
 func (a *Account) Do(ctx context.Context, method, path string, body, out any) error {
+	if err := a.ready("Account.Do"); err != nil {
+		return err
+	}
 	ck := validate.New("Account.Do")
 	a.validate(ck)
 	switch method {
@@ -90,6 +93,9 @@ func (a *Account) Do(ctx context.Context, method, path string, body, out any) er
 // when Merge refuses a page; a *DecodeError when a page cannot be read,
 // its next is not a bare cursor, or the pages cycle.
 func Paginate[T any](ctx context.Context, a *Account, path string, query url.Values) iter.Seq2[T, error] {
+	if err := a.ready("Paginate"); err != nil {
+		return failed[T](err)
+	}
 	ck := validate.New("Paginate")
 	a.validate(ck)
 	rel, shown := checkUnifiedPath(ck, "path", path, false)

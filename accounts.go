@@ -152,6 +152,9 @@ type ModelOperation struct {
 // refuses (ErrNotFound for an unknown or used token); and with a
 // *DecodeError when a 2xx answer has no account token.
 func (c *Client) ExchangeAccountToken(ctx context.Context, category Category, publicToken string) (*AccountToken, error) {
+	if err := c.ready("ExchangeAccountToken"); err != nil {
+		return nil, err
+	}
 	ck := validate.New("ExchangeAccountToken")
 	checkCategory(ck, "category", category, true)
 	ck.UTF8("category", string(category))
@@ -310,6 +313,9 @@ func (p LinkedAccountsParams) Validate() error {
 // would loop forever) or the list goes past a page count no real list
 // reaches.
 func (c *Client) ListLinkedAccounts(ctx context.Context, p LinkedAccountsParams) iter.Seq2[LinkedAccount, error] {
+	if err := c.ready("ListLinkedAccounts"); err != nil {
+		return failed[LinkedAccount](err)
+	}
 	if err := p.Validate(); err != nil {
 		return failed[LinkedAccount](err)
 	}

@@ -231,21 +231,49 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	return &Client{s: s, region: o.region}, nil
 }
 
-// Region returns the client's region.
-func (c *Client) Region() Region { return c.region }
+// Region returns the client's region; "" for a nil Client.
+func (c *Client) Region() Region {
+	if c == nil {
+		return ""
+	}
+	return c.region
+}
 
-// BaseURL returns the Unified API base URL the client calls.
-func (c *Client) BaseURL() string { return c.s.UnifiedBase }
+// BaseURL returns the Unified API base URL the client calls; "" for a nil
+// or zero Client.
+func (c *Client) BaseURL() string {
+	if c == nil {
+		return ""
+	}
+	return c.s.UnifiedBase
+}
 
 // AgentHandler returns the client for Merge's Agent Handler API, which
-// shares this client's transport and options.
+// shares this client's transport and options. For a nil or zero Client it
+// returns one whose every call fails with ErrNoClient.
 func (c *Client) AgentHandler() *agenthandler.Client {
-	c.agentOnce.Do(func() { c.agent = agenthandler.New(&c.s) })
+	if c.ready("AgentHandler") != nil {
+		return &agenthandler.Client{}
+	}
+	c.agentOnce.Do(func() { c.agent = (*agenthandler.Client)(core.NewAgentHandler(&c.s)) })
 	return c.agent
+}
+
+// ready returns an error matching ErrNoClient, naming op, when c is nil or
+// was not made by NewClient: every call checks it first, so that such a
+// Client fails, sending nothing, instead of panicking.
+func (c *Client) ready(op string) error {
+	if c == nil || c.s.Transport == nil {
+		return fmt.Errorf("mergelink: %s: %w", op, ErrNoClient)
+	}
+	return nil
 }
 
 // String describes the client without its API key.
 func (c *Client) String() string {
+	if c == nil {
+		return "mergelink.Client(nil)"
+	}
 	return fmt.Sprintf("mergelink.Client{region: %s, base: %s, API key hidden}", c.region, c.s.UnifiedBase)
 }
 

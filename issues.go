@@ -175,10 +175,8 @@ func (p IssuesParams) LogValue() slog.Value { return slog.StringValue(p.String()
 // *APIError when Merge refuses a page; a *DecodeError when a page cannot
 // be read, its next is not a bare cursor, or the pages cycle.
 func (c *Client) ListIssues(ctx context.Context, p IssuesParams) iter.Seq2[Issue, error] {
-	if c == nil || c.s.Transport == nil {
-		ck := validate.New("ListIssues")
-		ck.Add("Client", "must be made by NewClient", "")
-		return failed[Issue](ck.Err())
+	if err := c.ready("ListIssues"); err != nil {
+		return failed[Issue](err)
 	}
 	if err := p.Validate(); err != nil {
 		return failed[Issue](err)

@@ -313,6 +313,9 @@ type LinkToken struct {
 // with an *APIError when Merge refuses; and with a *DecodeError when a 2xx
 // answer has no link token, or no Magic Link URL although p asked for one.
 func (c *Client) CreateLinkToken(ctx context.Context, p LinkTokenParams) (*LinkToken, error) {
+	if err := c.ready("CreateLinkToken"); err != nil {
+		return nil, err
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

@@ -75,6 +75,9 @@ type MagicLink struct {
 // with an *APIError when Merge refuses; and with a *DecodeError when a 2xx
 // answer has no link token or no Magic Link URL.
 func (c *Client) CreateMagicLink(ctx context.Context, p MagicLinkParams) (*MagicLink, error) {
+	if err := c.ready("CreateMagicLink"); err != nil {
+		return nil, err
+	}
 	lp := p.linkToken()
 	if err := lp.check("MagicLinkParams"); err != nil {
 		return nil, err

@@ -291,6 +291,5 @@ func TestIssuesParamsValidate(t *testing.T) {
 	assert.NoError(t, mergelink.IssuesParams{PageSize: mergelink.MaxIssuesPageSize, Status: mergelink.IssueResolved}.Validate())
 	var zero mergelink.Client
 	_, err := readAll(zero.ListIssues(context.Background(), mergelink.IssuesParams{}))
-	var ve *mergelink.ValidationError
-	assert.ErrorAs(t, err, &ve)
+	assert.ErrorIs(t, err, mergelink.ErrNoClient)
 }

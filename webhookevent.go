@@ -122,17 +122,16 @@ type WebhookHook struct {
 // WebhookLinkedAccount is the linked_account object of a webhook: the
 // linked account the event is about.
 type WebhookLinkedAccount struct {
-	ID                      string `json:"id"`
-	Integration             string `json:"integration"`
-	IntegrationSlug         string `json:"integration_slug"`
-	Category                string `json:"category"`
-	EndUserOriginID         string `json:"end_user_origin_id"`
-	EndUserOrganizationName string `json:"end_user_organization_name"`
-	EndUserEmailAddress     string `json:"end_user_email_address"`
-	// Status is the account's state, a LinkedAccountStatus such as
-	// COMPLETE or RELINK_NEEDED.
-	Status             string `json:"status"`
-	WebhookListenerURL string `json:"webhook_listener_url"`
+	ID                      string   `json:"id"`
+	Integration             string   `json:"integration"`
+	IntegrationSlug         string   `json:"integration_slug"`
+	Category                Category `json:"category"`
+	EndUserOriginID         string   `json:"end_user_origin_id"`
+	EndUserOrganizationName string   `json:"end_user_organization_name"`
+	EndUserEmailAddress     string   `json:"end_user_email_address"`
+	// Status is the account's state, such as COMPLETE or RELINK_NEEDED.
+	Status             LinkedAccountStatus `json:"status"`
+	WebhookListenerURL string              `json:"webhook_listener_url"`
 	// IsDuplicate is nil when Merge sends null: test accounts, incomplete
 	// accounts and ignored duplicate sets.
 	IsDuplicate *bool `json:"is_duplicate"`

@@ -19,8 +19,8 @@ package agenthandler
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/mergelink/mergelink/internal/core"
 	"github.com/mergelink/mergelink/internal/transport"
@@ -31,12 +31,15 @@ type Client struct {
 	s *core.Settings
 }
 
-// New returns a Client for s. It is called by mergelink.Client.AgentHandler,
-// which is the way to get one.
-func New(s *core.Settings) *Client { return &Client{s: s} }
+// init hands the root package the one way to make a Client, so that no
+// exported function takes the internal settings: mergelink.Client.AgentHandler
+// is the way to get one.
+func init() {
+	core.NewAgentHandler = func(s *core.Settings) unsafe.Pointer { return unsafe.Pointer(&Client{s: s}) }
+}
 
-// errNoSettings is returned by the calls of a Client that New did not make.
-var errNoSettings = errors.New("mergelink: this agenthandler.Client was not set up: get one from mergelink.Client.AgentHandler")
+// errNoSettings is returned by the calls of a nil or zero Client.
+var errNoSettings = fmt.Errorf("mergelink: this agenthandler.Client was not set up (get one from mergelink.Client.AgentHandler): %w", ErrNoClient)
 
 // do sends one request to path (below the Agent Handler base URL, with its
 // trailing slash) plus rawQuery, and decodes a 2xx body into out. It sends

@@ -42,4 +42,8 @@ var (
 	ErrRateLimited = mergeerr.ErrRateLimited
 	// ErrServer matches a 5xx (500 to 599) that outlasted the retries.
 	ErrServer = mergeerr.ErrServer
+	// ErrNoClient matches the error of any call on a nil or zero Client
+	// (one not got from mergelink.Client.AgentHandler), which sends
+	// nothing.
+	ErrNoClient = mergeerr.ErrNoClient
 )

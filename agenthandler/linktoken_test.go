@@ -394,7 +394,7 @@ func TestZeroClientNeverPanics(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	lp := agenthandler.LinkTokenParams{Connector: "linear", CallbackURL: "https://myapp.com/cb", State: "s"}
-	for _, ah := range []*agenthandler.Client{nil, {}, agenthandler.New(nil)} {
+	for _, ah := range []*agenthandler.Client{nil, {}} {
 		calls := map[string]func() error{
 			"CreateLinkToken": func() error { _, err := ah.CreateLinkToken(ctx, userID, lp); return err },
 		}

@@ -83,7 +83,7 @@ func TestErrorTypesDocumented(t *testing.T) {
 	for _, v := range p.Vars {
 		sentinels = append(sentinels, v.Names...)
 	}
-	assert.ElementsMatch(t, []string{"ErrUnauthorized", "ErrForbidden", "ErrNotFound", "ErrRateLimited", "ErrServer"}, sentinels)
+	assert.ElementsMatch(t, []string{"ErrUnauthorized", "ErrForbidden", "ErrNotFound", "ErrRateLimited", "ErrServer", "ErrNoClient"}, sentinels)
 }
 
 // The packages users import name their error types after a public
