@@ -1,6 +1,11 @@
 package mergelink
 
-import "github.com/mergelink/mergelink/mergeerr"
+import (
+	"net/http"
+
+	"github.com/mergelink/mergelink/internal/transport"
+	"github.com/mergelink/mergelink/mergeerr"
+)
 
 // The error types are defined in package mergeerr, whose documentation
 // lists their fields and methods; package agenthandler exports the same
@@ -51,3 +56,15 @@ var (
 	// (one not made by NewClient), which sends nothing.
 	ErrNoClient = mergeerr.ErrNoClient
 )
+
+// NewAPIError returns the *APIError that a call would return for resp, a
+// non-2xx answer to a request sent to Merge by your own HTTP code (the
+// agentmcp module's MCP client is such code): method and path, which must
+// hold no secret, name the request; body is the answer's body as read up
+// to a limit of yours, and truncated says there was more. It reads the
+// request id, Retry-After and what Merge said (errors, detail, code) as
+// the client does, so that errors.Is with ErrUnauthorized and the other
+// sentinels works the same.
+func NewAPIError(method, path string, resp *http.Response, body []byte, truncated bool) *APIError {
+	return transport.NewAPIError(method, path, resp, body, truncated)
+}

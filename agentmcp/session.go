@@ -10,7 +10,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mergelink/mergelink"
-	"github.com/mergelink/mergelink/internal/paging"
 )
 
 // Session is an MCP session with one tool pack for one registered user.
@@ -36,15 +35,18 @@ type Session struct {
 // lists them when the Session has not yet, or when its listing may be out
 // of date (after an authenticate answer, or Invalidate); otherwise it
 // returns the last listing. Refresh lists them whatever the state.
-func (s *Session) Tools(ctx context.Context) ([]*mcp.Tool, error) {
+func (s *Session) Tools(ctx context.Context) ([]Tool, error) {
 	s.mu.Lock()
 	fresh := s.listed && !s.stale
-	tools := slices.Clone(s.tools)
+	tools := s.tools
 	s.mu.Unlock()
-	if fresh {
-		return tools, nil
+	if !fresh {
+		var err error
+		if tools, err = s.refresh(ctx); err != nil {
+			return nil, err
+		}
 	}
-	return s.refresh(ctx)
+	return toolsOf(tools), nil
 }
 
 // Refresh lists the tools again, every page, and keeps the listing: call
@@ -77,7 +79,7 @@ func (s *Session) refresh(ctx context.Context) ([]*mcp.Tool, error) {
 		}
 	}
 	s.stale = len(s.pending) > 0 || s.marks != marks
-	return slices.Clone(tools), nil
+	return tools, nil
 }
 
 // markStale makes the next Call or Tools list again. It runs with s.mu
@@ -87,25 +89,32 @@ func (s *Session) markStale() {
 	s.marks++
 }
 
-// listAll reads every page of tools/list through the module's one
-// pagination loop, which stops a server whose cursors go round.
+// maxPages bounds a tools/list listing: far more pages than any tool pack
+// lists, so that a server whose cursors never end cannot keep the
+// session listing.
+const maxPages = 1000
+
+// listAll reads every page of tools/list. It stops with an error on a
+// cursor it has seen before (a cycle) and after maxPages pages.
 func (s *Session) listAll(ctx context.Context, cs *mcp.ClientSession) ([]*mcp.Tool, error) {
 	var tools []*mcp.Tool
-	fetch := func(cursor string) ([]*mcp.Tool, string, error) {
+	seen := map[string]bool{}
+	for cursor := ""; ; {
 		res, err := cs.ListTools(ctx, &mcp.ListToolsParams{Cursor: cursor})
-		if err != nil {
-			return nil, "", err
-		}
-		return res.Tools, res.NextCursor, nil
-	}
-	wrap := func(err error) error { return fmt.Errorf("listing the tools: %w", err) }
-	for t, err := range paging.Seq("", fetch, wrap) {
 		if err != nil {
 			return nil, err
 		}
-		tools = append(tools, t)
+		tools = append(tools, res.Tools...)
+		seen[cursor] = true
+		switch cursor = res.NextCursor; {
+		case cursor == "":
+			return tools, nil
+		case seen[cursor]:
+			return nil, errors.New("listing the tools: the server's next page is one already read (its pages form a cycle)")
+		case len(seen) >= maxPages:
+			return nil, fmt.Errorf("listing the tools: the list goes on past %d pages, more than any tool pack holds", maxPages)
+		}
 	}
-	return tools, nil
 }
 
 // Invalidate marks the tool listing out of date, so that the next Call or

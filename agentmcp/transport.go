@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/mergelink/mergelink"
-	"github.com/mergelink/mergelink/internal/transport"
 )
 
 // maxErrorBody caps what is kept of a non-2xx answer's body.
@@ -62,7 +61,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		body = body[:maxErrorBody]
 	}
 	if f, ok := req.Context().Value(failureKey{}).(*failure); ok {
-		f.set(transport.NewAPIError(req.Method, t.path, resp, bytes.Clone(body), cut))
+		f.set(mergelink.NewAPIError(req.Method, t.path, resp, bytes.Clone(body), cut))
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil

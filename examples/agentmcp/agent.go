@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/agenthandler"
 	"github.com/mergelink/mergelink/agentmcp"
@@ -233,7 +231,7 @@ func (a *agent) waitConnected(ctx context.Context, s *agentmcp.Session, user, co
 
 // describe says whether tools lists tool, and how many authenticate tools
 // it lists: one per connector the user has not connected.
-func describe(tools []*mcp.Tool, tool string) string {
+func describe(tools []agentmcp.Tool, tool string) string {
 	listed, auth := "not listed", 0
 	for _, t := range tools {
 		if t.Name == tool {
