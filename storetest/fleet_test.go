@@ -318,6 +318,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if dialect := os.Getenv(envCreateTableChild); dialect != "" {
+		createTableChild(dialect)
+	}
 	code := m.Run()
 	if receiverDir != "" {
 		os.RemoveAll(receiverDir)
