@@ -130,21 +130,7 @@ func runFleet(t *testing.T, store, url, name string, count func() (claimed, done
 		}
 	})
 
-	// 10,000 distinct deliveries and 2,000 byte-identical copies of some,
-	// in random order.
-	distinct := make([]fleetDelivery, fleetDistinct)
-	for i := range distinct {
-		id := fmt.Sprintf("la-%05d", i)
-		body := []byte(`{"hook":{"id":"hook-1","event":"LinkedAccount.linked","target":"https://receiver.example/webhooks"},` +
-			`"linked_account":{"id":"` + id + `","end_user_origin_id":"origin-` + id + `"},` +
-			`"data":{"account_token":"tok-` + id + `","is_relink":false}}`)
-		distinct[i] = fleetDelivery{id: id, body: body, sig: mergelink.SignWebhook(body, fleetKey)}
-	}
-	jobs := append([]fleetDelivery(nil), distinct...)
-	for range fleetDuplicates {
-		jobs = append(jobs, distinct[rand.IntN(fleetDistinct)])
-	}
-	rand.Shuffle(len(jobs), func(i, j int) { jobs[i], jobs[j] = jobs[j], jobs[i] })
+	distinct, jobs := fleetJobs()
 
 	// The sender: 64 connections, each delivery to a random replica,
 	// retried on 5xx and connection errors until a 2xx, as Merge does.
@@ -261,6 +247,25 @@ func runFleet(t *testing.T, store, url, name string, count func() (claimed, done
 	assert.GreaterOrEqual(t, done, fleetDistinct-len(unrecorded), "successes recorded")
 	t.Logf("%s fleet: %d deliveries (%d distinct) to %d replicas over %d connections in %v; replica 0 killed after %d answers with %d deliveries in flight; outcome not recorded in time for %d; 5xx under load %d; fn completed twice for %d",
 		store, len(jobs), fleetDistinct, fleetReplicas, fleetConnections, elapsed.Round(time.Millisecond), fleetKillAfter, len(inFlightAtKill), len(unrecorded), retried, twice)
+}
+
+// fleetJobs returns 10,000 distinct deliveries, and them with 2,000
+// byte-identical copies of some in random order.
+func fleetJobs() (distinct, jobs []fleetDelivery) {
+	distinct = make([]fleetDelivery, fleetDistinct)
+	for i := range distinct {
+		id := fmt.Sprintf("la-%05d", i)
+		body := []byte(`{"hook":{"id":"hook-1","event":"LinkedAccount.linked","target":"https://receiver.example/webhooks"},` +
+			`"linked_account":{"id":"` + id + `","end_user_origin_id":"origin-` + id + `"},` +
+			`"data":{"account_token":"tok-` + id + `","is_relink":false}}`)
+		distinct[i] = fleetDelivery{id: id, body: body, sig: mergelink.SignWebhook(body, fleetKey)}
+	}
+	jobs = append([]fleetDelivery(nil), distinct...)
+	for range fleetDuplicates {
+		jobs = append(jobs, distinct[rand.IntN(fleetDistinct)])
+	}
+	rand.Shuffle(len(jobs), func(i, j int) { jobs[i], jobs[j] = jobs[j], jobs[i] })
+	return distinct, jobs
 }
 
 // deliver sends d until a replica answers 2xx, picking a random replica
