@@ -14,6 +14,14 @@
 //	);
 //	CREATE INDEX IF NOT EXISTS mergelink_deliveries_expires_at ON mergelink_deliveries (expires_at);
 //
+// CreateTable is safe to call from every replica at start, all at once.
+// Table names are at most 52 bytes (PostgreSQL cuts names past 63, and
+// the index's name adds "_expires_at").
+//
+// NewWebhookHandler and NewAgentWebhookHandler run the handler's function
+// in a transaction that also records the delivery's success, so that the
+// function's writes through it happen exactly once per delivery.
+//
 // Begin is one statement (an upsert that claims a new or expired key and
 // returns the row), Done one more: two round trips for a first delivery,
 // one for a duplicate. Expired rows are deleted by Done itself, a batch
@@ -74,7 +82,8 @@ type Options struct {
 	Dialect Dialect
 	// Table is the table's name, DefaultTable when empty: letters,
 	// digits and underscores, on PostgreSQL optionally after a schema and
-	// a dot.
+	// a dot; at most 52 bytes (63 for the schema), so that PostgreSQL
+	// keeps it and its index's name whole.
 	Table string
 	// TTL is how long a success is remembered, delivery.DefaultTTL (24h)
 	// when 0.
