@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -105,15 +104,8 @@ func runFleet(t *testing.T, store, url, name string, count func() (claimed, done
 	require.NoError(t, err)
 	defer logFile.Close()
 	start := func(addr string) *replica {
-		cmd := exec.Command(bin, "-addr", addr, "-store", store, "-url", url, "-name", name,
+		cmd := startReceiver(t, bin, logFile, "-addr", addr, "-store", store, "-url", url, "-name", name,
 			"-lease", fleetLease.String(), "-work", fleetWork.String(), "-completions", completions, "-key", fleetKey)
-		cmd.Stderr = logFile
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		line, err := bufio.NewReader(stdout).ReadString('\n')
-		require.NoError(t, err, "the receiver at %s did not start", addr)
-		require.Equal(t, "listening\n", line)
 		return &replica{addr: addr, cmd: cmd}
 	}
 	replicas := make([]*replica, fleetReplicas)

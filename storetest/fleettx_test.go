@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"bufio"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -53,15 +52,8 @@ func TestFleetPostgresTransactional(t *testing.T) {
 	var deaths, restarts sync.WaitGroup
 	var start func(i int, dieAt int)
 	start = func(i, dieAt int) {
-		cmd := exec.Command(bin, "-addr", addrs[i], "-store", "postgres", "-url", os.Getenv(envPostgres), "-name", table,
+		cmd := startReceiver(t, bin, logFile, "-addr", addrs[i], "-store", "postgres", "-url", os.Getenv(envPostgres), "-name", table,
 			"-tx", ledger, "-die-at", strconv.Itoa(dieAt), "-lease", fleetLease.String(), "-work", fleetWork.String(), "-key", fleetKey)
-		cmd.Stderr = logFile
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		line, err := bufio.NewReader(stdout).ReadString('\n')
-		require.NoError(t, err, "replica %d did not start", i)
-		require.Equal(t, "listening\n", line)
 		mu.Lock()
 		cmds[i] = cmd
 		mu.Unlock()

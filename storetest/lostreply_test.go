@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -206,14 +203,7 @@ func TestHandlerReleasesClaimAfterLostBeginReply(t *testing.T) {
 			}, []string{"key"}, mergelink.WithDuplicateStore(store), mergelink.WithDeliveryLease(time.Minute))
 			require.NoError(t, err)
 			body := `{"hook":{"event":"LinkedAccount.linked"},"linked_account":{"id":"la-` + tc.name + `"},"data":{"account_token":"tok"}}`
-			post := func() int {
-				req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-				req.Header.Set(mergelink.SignatureHeader, mergelink.SignWebhook([]byte(body), "key"))
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				io.Copy(io.Discard, rec.Body)
-				return rec.Code
-			}
+			post := func() int { return postSigned(h, body, "key") }
 			p.arm(delivery.Key([]byte(body)))
 			first := post()
 			<-p.swallowed

@@ -57,13 +57,7 @@ func newTxFixture(t *testing.T, dialect sqlstore.Dialect, db *sql.DB) *txFixture
 }
 
 // post sends body signed and returns the status.
-func (f *txFixture) post(body string) int {
-	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-	req.Header.Set(mergelink.SignatureHeader, mergelink.SignWebhook([]byte(body), "key"))
-	rec := httptest.NewRecorder()
-	f.h.ServeHTTP(rec, req)
-	return rec.Code
-}
+func (f *txFixture) post(body string) int { return postSigned(f.h, body, "key") }
 
 // rows returns the ledger's rows for the delivery of body.
 func (f *txFixture) rows(t *testing.T, body string) int {
