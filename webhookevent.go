@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/mergelink/mergelink/delivery"
 	"github.com/mergelink/mergelink/internal/secret"
 )
 
@@ -383,6 +384,18 @@ func (ev *WebhookEvent) Issue() (is Issue, ok bool) {
 // must be replayed or inspected; like Data, it may hold the account
 // token, and fmt and slog never show it.
 func (ev *WebhookEvent) RawBody() []byte { return ev.raw }
+
+// DeliveryKey returns the delivery's key: the hex SHA-256 of the signed
+// body, the key the DeliveryStores use. Every copy of one delivery has
+// the same key and no other delivery has it, so it is the id to make
+// writes idempotent with (a unique column, say). It is empty for an event
+// not made by ParseWebhook.
+func (ev *WebhookEvent) DeliveryKey() string {
+	if ev.raw == nil {
+		return ""
+	}
+	return delivery.Key(ev.raw)
+}
 
 // SyncCompleted returns the data of a LinkedAccount.sync_completed event;
 // ok is false for any other event.

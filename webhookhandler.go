@@ -40,16 +40,25 @@ const DefaultMaxWebhookBodyBytes = webhookcore.DefaultMaxBodyBytes
 // as long as Merge retries until it gets a 2xx: the function completes at
 // least once per distinct delivery (distinct signed body); it runs twice
 // only when a replica died, or its function overran its context, between
-// the function finishing and the outcome being recorded. In detail: each
-// delivery is claimed for the lease (WithDeliveryLease, 30s by default)
-// under a random owner token; the function's context ends after four
-// fifths of the lease, leaving the rest to record the outcome; the outcome
-// is recorded before the answer is sent, so a 2xx means it is stored; a
-// claim whose lease ran out (a replica died or hung) goes to the next copy
-// that arrives, and the late owner's record then changes nothing. A
-// function that ignores its context and runs past the lease can therefore
-// run at the same time as a retry: make it idempotent, or end it with its
-// context.
+// the function finishing and the outcome being recorded, or when the store
+// failed to record a success for the whole time left for it. In detail:
+// each delivery is claimed for the lease (WithDeliveryLease, 30s by
+// default) under a random owner token; the function's context ends after
+// four fifths of the lease, leaving the last fifth to record the outcome,
+// before the answer is sent; a failed record of a success is retried
+// within that fifth, and if it still fails the answer is 2xx all the same
+// (the work was done, so Merge must not send it again) and the failure is
+// logged at error level. So a 2xx means the function succeeded, and its
+// success is stored unless the log says otherwise; a 5xx means it did not
+// succeed. A claim whose lease ran out (a replica died or hung) goes to
+// the next copy that arrives, and the late owner's record then changes
+// nothing; when claiming fails (the store's reply was lost, say) the
+// handler releases the claim it may hold, so that Merge's retry is
+// processed at once. A function that ignores its context and runs past
+// the lease can therefore run at the same time as a retry: make it
+// idempotent, keyed by WebhookEvent.DeliveryKey, or end it with its
+// context. For effects that must happen exactly once, write them to the
+// store's own database through sqlstore.NewWebhookHandler.
 type WebhookHandler struct {
 	core *webhookcore.Handler[*WebhookEvent]
 	keys []string

@@ -307,12 +307,14 @@ func TestWebhookHandlerWithoutDuplicateStore(t *testing.T) {
 
 // stubStore answers Begin with a fixed state or error and records keys.
 type stubStore struct {
-	state   mergelink.DeliveryState
-	err     error
-	doneErr error
-	mu      sync.Mutex
-	keys    []string
-	done    map[string]bool
+	state    mergelink.DeliveryState
+	err      error
+	doneErrs []error // what the first calls of Done return, in turn; then doneErr
+	doneErr  error
+	mu       sync.Mutex
+	keys     []string
+	done     map[string]bool
+	dones    int
 }
 
 func (s *stubStore) Begin(_ context.Context, key, _ string, _ time.Duration) (mergelink.DeliveryState, error) {
@@ -329,6 +331,10 @@ func (s *stubStore) Done(_ context.Context, key, _ string, ok bool) error {
 		s.done = map[string]bool{}
 	}
 	s.done[key] = ok
+	s.dones++
+	if s.dones <= len(s.doneErrs) {
+		return s.doneErrs[s.dones-1]
+	}
 	return s.doneErr
 }
 
@@ -346,7 +352,7 @@ func TestWebhookHandlerCustomStore(t *testing.T) {
 		{"new", &stubStore{state: mergelink.DeliveryNew}, http.StatusOK, 1},
 		{"done", &stubStore{state: mergelink.DeliveryDone}, http.StatusOK, 0},
 		{"busy", &stubStore{state: mergelink.DeliveryBusy}, http.StatusServiceUnavailable, 0},
-		{"store error", &stubStore{err: errors.New("redis down")}, http.StatusServiceUnavailable, 0},
+		{"store error", &stubStore{err: errors.New("redis down")}, http.StatusServiceUnavailable, -1},
 		{"unknown state", &stubStore{state: mergelink.DeliveryState(7)}, http.StatusServiceUnavailable, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -355,15 +361,19 @@ func TestWebhookHandlerCustomStore(t *testing.T) {
 			h := newHandler(t, r.fn, mergelink.WithDuplicateStore(tc.store))
 			rec := postSigned(h, body)
 			assert.Equal(t, tc.want, rec.Code)
-			assert.Equal(t, tc.calls, r.calls())
+			assert.Equal(t, max(tc.calls, 0), r.calls())
 			assert.Equal(t, []string{wantKey}, tc.store.keys, "the key is the SHA-256 of the signed body")
 			if tc.want == http.StatusServiceUnavailable {
 				assert.NotEmpty(t, rec.Header().Get("Retry-After"))
 				assert.NotContains(t, rec.Body.String(), "redis")
 			}
-			if tc.calls == 1 {
+			switch tc.calls {
+			case 1:
 				assert.Equal(t, map[string]bool{wantKey: true}, tc.store.done)
-			} else {
+				assert.Equal(t, wantKey, r.events[0].DeliveryKey(), "fn sees the store's key")
+			case -1: // Begin failed: the claim it may have made is released
+				assert.Equal(t, map[string]bool{wantKey: false}, tc.store.done)
+			default:
 				assert.Empty(t, tc.store.done, "Done only after a granted claim")
 			}
 		})
@@ -555,33 +565,44 @@ func TestWebhookHandlerLeaseOptionValidated(t *testing.T) {
 }
 
 // The outcome is recorded with the claim's owner token before the answer
-// is sent; a failure to record a success still answers 200 (the function
-// completed), a failure to record a failure answers 500.
+// is sent. A failed record of a success is retried within the fifth of the
+// lease left for it; when every try fails the answer is still 200 (the
+// function completed, so Merge must not send it again) and the failure is
+// logged at error level. A failure to record a failure answers 500.
 func TestWebhookHandlerRecordsOutcome(t *testing.T) {
 	t.Parallel()
+	down := errors.New("connection refused")
 	for _, tc := range []struct {
-		name    string
-		fnErr   error
-		doneErr error
-		want    int
-		log     string
+		name     string
+		fnErr    error
+		doneErrs []error
+		doneErr  error
+		want     int
+		dones    int // 0: at least 2
+		log      string
 	}{
-		{"success", nil, nil, http.StatusOK, ""},
-		{"failure", errors.New("boom"), nil, http.StatusInternalServerError, "handler function failed"},
-		{"claim lost after success", nil, mergelink.ErrDeliveryClaimLost, http.StatusOK, "claim lost"},
-		{"store down after success", nil, errors.New("connection refused"), http.StatusOK, "failed to record the outcome"},
-		{"store down after failure", errors.New("boom"), errors.New("connection refused"), http.StatusInternalServerError, "failed to record the outcome"},
+		{"success", nil, nil, nil, http.StatusOK, 1, ""},
+		{"failure", errors.New("boom"), nil, nil, http.StatusInternalServerError, 1, "handler function failed"},
+		{"claim lost after success", nil, nil, mergelink.ErrDeliveryClaimLost, http.StatusOK, 1, "claim lost"},
+		{"store blip after success", nil, []error{down, down}, nil, http.StatusOK, 3, ""},
+		{"store down after success", nil, nil, down, http.StatusOK, 0, "level=ERROR msg=\"merge webhook: duplicate store failed to record the outcome"},
+		{"store down after failure", errors.New("boom"), nil, down, http.StatusInternalServerError, 1, "failed to record the outcome"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var logs bytes.Buffer
 			var mu sync.Mutex
 			logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
-			store := &stubStore{state: mergelink.DeliveryNew, doneErr: tc.doneErr}
+			store := &stubStore{state: mergelink.DeliveryNew, doneErrs: tc.doneErrs, doneErr: tc.doneErr}
 			h := newHandler(t, func(context.Context, *mergelink.WebhookEvent) error { return tc.fnErr },
-				mergelink.WithDuplicateStore(store), mergelink.WithWebhookLogger(logger))
+				mergelink.WithDuplicateStore(store), mergelink.WithWebhookLogger(logger), mergelink.WithDeliveryLease(time.Second))
 			rec := postSigned(h, payload(mergelink.EventIssueNew, `{}`))
 			assert.Equal(t, tc.want, rec.Code)
+			if tc.dones == 0 {
+				assert.Greater(t, store.dones, 1, "the record is retried")
+			} else {
+				assert.Equal(t, tc.dones, store.dones, "calls of Done")
+			}
 			require.Len(t, store.done, 1)
 			for _, ok := range store.done {
 				assert.Equal(t, tc.fnErr == nil, ok)

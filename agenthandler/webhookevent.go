@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mergelink/mergelink/delivery"
 	"github.com/mergelink/mergelink/internal/secret"
 )
 
@@ -380,6 +381,18 @@ func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "
 
 // Type returns the event, ev.Event.
 func (ev *WebhookEvent) Type() EventType { return ev.Event }
+
+// DeliveryKey returns the delivery's key: the hex SHA-256 of the signed
+// body, the key the delivery stores use. Every copy of one delivery has
+// the same key and no other delivery has it, so it is the id to make
+// writes idempotent with (a unique column, say). It is empty for an event
+// not made by ParseWebhook.
+func (ev *WebhookEvent) DeliveryKey() string {
+	if ev.Raw == nil {
+		return ""
+	}
+	return delivery.Key(ev.Raw)
+}
 
 // Credential returns the data of a credential.created, .expired or
 // .deleted event: the registered user and the connector. ok is false for

@@ -116,21 +116,26 @@ func (s *MemoryStore) Begin(ctx context.Context, key, owner string, lease time.D
 	}
 }
 
-// Done ends owner's claim on key. It fails with ErrClaimLost when owner
-// does not hold it.
+// Done ends owner's claim on key, or records a late outcome when no other
+// owner holds a live claim. It fails with ErrClaimLost when another owner
+// does, or a success is recorded already.
 func (s *MemoryStore) Done(_ context.Context, key, owner string, succeeded bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.expire()
+	now := s.now()
 	e := s.entries[key]
-	if e == nil || e.done || e.owner != owner {
-		return ErrClaimLost
-	}
-	close(e.wait)
-	if !succeeded {
+	if e != nil {
+		if e.done || (e.owner != owner && now.Before(e.until)) {
+			return ErrClaimLost
+		}
+		close(e.wait)
 		delete(s.entries, key)
+	}
+	if !succeeded {
 		return nil
 	}
-	e.done, e.at = true, s.now()
+	s.entries[key] = &entry{owner: owner, done: true, at: now}
 	s.finished.PushBack(key)
 	for s.finished.Len() > s.max {
 		s.forget(s.finished.Front())

@@ -14,6 +14,8 @@ package delivery
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -62,17 +64,27 @@ type Store interface {
 	Begin(ctx context.Context, key, owner string, lease time.Duration) (State, error)
 	// Done ends owner's claim on key: a success is remembered for the
 	// TTL; a failure is forgotten, so that Merge's retry processes the
-	// delivery again. It records the outcome even after the lease ran out,
-	// as long as no other owner took the claim. It fails with ErrClaimLost
-	// when owner does not hold the claim (another copy took it over, or it
-	// ended already), and then changes nothing.
+	// delivery again. An outcome reported after the lease ran out counts
+	// as long as no other owner holds a live claim and no success is
+	// recorded: a late success is recorded (the work was done, even when
+	// another copy took the claim over and released it since), a late
+	// failure leaves the key free. Done fails with ErrClaimLost, and
+	// changes nothing, when another owner holds a live claim or a success
+	// is recorded already.
 	Done(ctx context.Context, key, owner string, succeeded bool) error
 }
 
-// ErrClaimLost is returned by Done when the owner no longer holds the
-// claim: its lease ran out and another copy took the delivery over, or the
-// claim was never granted or ended already.
-var ErrClaimLost = errors.New("delivery: the claim is not the caller's: its lease ran out and another copy took the delivery over, or it ended already")
+// ErrClaimLost is returned by Done when the outcome cannot count: another
+// copy holds a live claim (the caller's lease ran out and it took the
+// delivery over) or a success is recorded already.
+var ErrClaimLost = errors.New("delivery: the claim is not the caller's: its lease ran out and another copy holds the delivery, or it succeeded already")
+
+// Key returns the delivery key of a signed webhook body: its hex SHA-256,
+// the key the handlers give the stores, since Merge signs no delivery id.
+func Key(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
 
 // Defaults shared by the stores.
 const (

@@ -15,12 +15,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mergelink/mergelink/delivery"
+	"github.com/mergelink/mergelink/mergeerr"
 )
 
 // DefaultPrefix starts every key unless Options.Prefix sets another.
@@ -32,7 +32,8 @@ type Options struct {
 	// service its own when several share a Redis.
 	Prefix string
 	// TTL is how long a success is remembered, delivery.DefaultTTL (24h)
-	// when 0.
+	// when 0; at least a millisecond (Redis's unit), and a fraction of one
+	// is rounded up.
 	TTL time.Duration
 }
 
@@ -45,20 +46,20 @@ type Store struct {
 	err    error
 }
 
-// New returns a store on rdb. Wrong options (a nil client, a negative
-// TTL) do not fail here: Begin and Done then fail with an error that names
-// them.
+// New returns a store on rdb. Wrong options (a nil client, a TTL that is
+// negative or under a millisecond) do not fail here: Begin and Done then
+// fail with a *mergelink.ValidationError that names them.
 func New(rdb redis.UniversalClient, o Options) *Store {
-	s := &Store{rdb: rdb, prefix: o.Prefix, ttl: o.TTL}
-	var problems []string
+	s := &Store{rdb: rdb, prefix: o.Prefix, ttl: ceilMilli(o.TTL)}
+	var problems []mergeerr.ValidationProblem
 	if rdb == nil {
-		problems = append(problems, "a nil client: pass a redis.UniversalClient")
+		problems = append(problems, mergeerr.ValidationProblem{Field: "rdb", Rule: "required: pass a redis.UniversalClient"})
 	}
-	if o.TTL < 0 {
-		problems = append(problems, "TTL "+o.TTL.String()+" is negative (0 means 24h)")
+	if o.TTL < 0 || (o.TTL > 0 && o.TTL < time.Millisecond) {
+		problems = append(problems, mergeerr.ValidationProblem{Field: "TTL", Rule: "must be 0 (24h) or at least 1ms, Redis's unit", Value: o.TTL.String()})
 	}
 	if problems != nil {
-		s.err = errors.New("redisstore: wrong options: " + strings.Join(problems, "; "))
+		s.err = &mergeerr.ValidationError{Params: "redisstore.Options", Problems: problems}
 	}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
@@ -69,14 +70,22 @@ func New(rdb redis.UniversalClient, o Options) *Store {
 	return s
 }
 
+// ceilMilli rounds d up to whole milliseconds, Redis's unit, so that no
+// positive duration becomes 0 (which Redis refuses, or takes as no expiry).
+func ceilMilli(d time.Duration) time.Duration {
+	return (d + time.Millisecond - 1).Truncate(time.Millisecond)
+}
+
 const (
 	claimed = "c:" // + owner
 	done    = "d"
 )
 
-// Begin claims key for owner until lease ends: one SET NX PX GET. It fails
-// with Redis's error (the handler then answers 503), or an error for wrong
-// options or arguments.
+// Begin claims key for owner until lease ends (rounded up to whole
+// milliseconds): one SET NX PX GET. A claim that is owner's already (the
+// reply to an earlier try was lost, and the client sent it again) is New.
+// It fails with Redis's error (the handler then answers 503), or a
+// *mergelink.ValidationError for wrong options or arguments.
 func (s *Store) Begin(ctx context.Context, key, owner string, lease time.Duration) (delivery.State, error) {
 	if s.err != nil {
 		return delivery.Busy, s.err
@@ -84,9 +93,9 @@ func (s *Store) Begin(ctx context.Context, key, owner string, lease time.Duratio
 	if err := delivery.CheckClaim(key, owner, lease); err != nil {
 		return delivery.Busy, err
 	}
-	old, err := s.rdb.SetArgs(ctx, s.prefix+key, claimed+owner, redis.SetArgs{Mode: "NX", TTL: lease, Get: true}).Result()
+	old, err := s.rdb.SetArgs(ctx, s.prefix+key, claimed+owner, redis.SetArgs{Mode: "NX", TTL: ceilMilli(lease), Get: true}).Result()
 	switch {
-	case errors.Is(err, redis.Nil): // the key was free: claimed
+	case errors.Is(err, redis.Nil), err == nil && old == claimed+owner: // the key was free, or is already ours: claimed
 		return delivery.New, nil
 	case err != nil:
 		return delivery.Busy, fmt.Errorf("redisstore: claim delivery: %w", err)
@@ -96,13 +105,14 @@ func (s *Store) Begin(ctx context.Context, key, owner string, lease time.Duratio
 	return delivery.Busy, nil
 }
 
-// finish ends a claim if KEYS[1] holds ARGV[1] (the owner's claim), or
-// holds nothing on a success (the lease ran out and no copy took the
-// delivery over: the success still counts). ARGV[2] is 1 for a success,
-// ARGV[3] the TTL in ms. It returns 1 when it changed the key.
+// finish ends a claim if KEYS[1] holds ARGV[1] (the owner's claim) or
+// nothing (the lease ran out, and no copy took the delivery over or the
+// one that did released it: a success still counts, a failure leaves the
+// key free). ARGV[2] is 1 for a success, ARGV[3] the TTL in ms. It returns
+// 0 when another owner's claim or a success holds the key, 1 otherwise.
 var finish = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
-if v ~= ARGV[1] and not (v == false and ARGV[2] == '1') then
+if v ~= ARGV[1] and v ~= false then
   return 0
 end
 if ARGV[2] == '1' then
@@ -113,9 +123,10 @@ end
 return 1
 `)
 
-// Done ends owner's claim on key: one script call (EVALSHA). It fails
-// with delivery.ErrClaimLost when another owner holds the claim or, on a
-// failure, when nobody does, and with Redis's error.
+// Done ends owner's claim on key: one script call (EVALSHA). A late
+// outcome counts when no other owner holds a live claim (see
+// delivery.Store). It fails with delivery.ErrClaimLost when another owner
+// does or a success is recorded already, and with Redis's error.
 func (s *Store) Done(ctx context.Context, key, owner string, succeeded bool) error {
 	if s.err != nil {
 		return s.err

@@ -50,7 +50,16 @@ func TestContract(t *testing.T) {
 	t.Parallel()
 	rdb, prefix := setup(t)
 	deliverytest.Run(t, func(t *testing.T, ttl time.Duration) deliverytest.Harness {
-		return deliverytest.Harness{Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, TTL: ttl})}
+		return deliverytest.Harness{
+			Store: redisstore.New(rdb, redisstore.Options{Prefix: prefix, TTL: ttl}),
+			// A time in the past expires the key at once, as Redis does
+			// when the lease runs out.
+			EndLease: func(key string) {
+				if err := rdb.PExpireAt(context.Background(), prefix+key, time.UnixMilli(1)).Err(); err != nil {
+					t.Fatal(err)
+				}
+			},
+		}
 	})
 }
 
@@ -87,13 +96,54 @@ func TestKeysAndExpiry(t *testing.T) {
 
 func TestWrongOptions(t *testing.T) {
 	t.Parallel()
-	s := redisstore.New(nil, redisstore.Options{TTL: -time.Second})
-	_, err := s.Begin(context.Background(), "k", "o", time.Second)
-	if err == nil || !strings.Contains(err.Error(), "nil client") || !strings.Contains(err.Error(), "TTL") {
-		t.Errorf("Begin with wrong options: %v", err)
+	for _, tc := range []struct {
+		name   string
+		rdb    redis.UniversalClient
+		ttl    time.Duration
+		fields []string
+	}{
+		{"nil client, negative TTL", nil, -time.Second, []string{"rdb", "TTL"}},
+		// Redis counts in milliseconds: this TTL was sent as PSETEX 0,
+		// which Redis refuses, so no success was ever recorded.
+		{"TTL under a millisecond", redis.NewClient(&redis.Options{}), 999 * time.Microsecond, []string{"TTL"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := redisstore.New(tc.rdb, redisstore.Options{TTL: tc.ttl})
+			_, beginErr := s.Begin(context.Background(), "k", "o", time.Second)
+			for what, err := range map[string]error{"Begin": beginErr, "Done": s.Done(context.Background(), "k", "o", true)} {
+				var verr *mergelink.ValidationError
+				if !errors.As(err, &verr) {
+					t.Fatalf("%s with wrong options: %v, want a *ValidationError", what, err)
+				}
+				for _, f := range tc.fields {
+					if !verr.Has(f) {
+						t.Errorf("%s: %v does not name %s", what, err, f)
+					}
+				}
+			}
+		})
 	}
-	if err := s.Done(context.Background(), "k", "o", true); err == nil {
-		t.Error("Done with wrong options succeeded")
+}
+
+// Durations that are not whole milliseconds are rounded up, so that a
+// lease or TTL of a fraction of a millisecond is not 0.
+func TestSubMillisecondDurationsRoundedUp(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := setup(t)
+	ctx := context.Background()
+	s := redisstore.New(rdb, redisstore.Options{Prefix: prefix, TTL: time.Hour + 500*time.Microsecond})
+	state, err := s.Begin(ctx, "k", "o", 10*time.Minute+time.Microsecond)
+	if err != nil || state != delivery.New {
+		t.Fatalf("Begin with a lease of 10m1µs: %v, %v", state, err)
+	}
+	if ttl := rdb.PTTL(ctx, prefix+"k").Val(); ttl <= 9*time.Minute || ttl > 10*time.Minute+time.Millisecond {
+		t.Errorf("claim TTL %v, want 10m1ms", ttl)
+	}
+	if err := s.Done(ctx, "k", "o", true); err != nil {
+		t.Fatalf("Done with a TTL of 1h0.5ms: %v", err)
+	}
+	if state, err := s.Begin(ctx, "k", "p", time.Minute); err != nil || state != delivery.Done {
+		t.Errorf("after the success: %v, %v, want done", state, err)
 	}
 }
 

@@ -14,6 +14,14 @@
 //	);
 //	CREATE INDEX IF NOT EXISTS mergelink_deliveries_expires_at ON mergelink_deliveries (expires_at);
 //
+// CreateTable is safe to call from every replica at start, all at once.
+// Table names are at most 52 bytes (PostgreSQL cuts names past 63, and
+// the index's name adds "_expires_at").
+//
+// NewWebhookHandler and NewAgentWebhookHandler run the handler's function
+// in a transaction that also records the delivery's success, so that the
+// function's writes through it happen exactly once per delivery.
+//
 // Begin is one statement (an upsert that claims a new or expired key and
 // returns the row), Done one more: two round trips for a first delivery,
 // one for a duplicate. Expired rows are deleted by Done itself, a batch
@@ -33,6 +41,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/fnv"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -73,7 +82,8 @@ type Options struct {
 	Dialect Dialect
 	// Table is the table's name, DefaultTable when empty: letters,
 	// digits and underscores, on PostgreSQL optionally after a schema and
-	// a dot.
+	// a dot; at most 52 bytes (63 for the schema), so that PostgreSQL
+	// keeps it and its index's name whole.
 	Table string
 	// TTL is how long a success is remembered, delivery.DefaultTTL (24h)
 	// when 0.
@@ -97,12 +107,29 @@ type Store struct {
 	sweep int
 	now   func() time.Time
 
-	begin, success, failure, sweepSQL string
-	ddl                               []string
-	dones                             atomic.Int64
+	dialect                                 Dialect
+	begin, success, failure, held, sweepSQL string
+	ddl                                     []string
+	dones                                   atomic.Int64
 }
 
 var tableName = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$`)
+
+// maxName is the longest name PostgreSQL keeps whole (NAMEDATALEN-1);
+// indexSuffix ends the index's name, after the table's.
+const (
+	maxName     = 63
+	indexSuffix = "_expires_at"
+)
+
+// splitTable splits "schema.table" into its parts; schema is empty when
+// there is none.
+func splitTable(name string) (schema, bare string) {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return name[:i], name[i+1:]
+	}
+	return "", name
+}
 
 // New returns a store on db. Wrong options (no dialect, a bad table name,
 // a negative TTL) do not fail here: every method then fails with a
@@ -121,6 +148,8 @@ func New(db *sql.DB, o Options) *Store {
 	}
 	if !tableName.MatchString(s.table) || (o.Dialect == SQLite && strings.Contains(s.table, ".")) {
 		c.Add("Table", "must be letters, digits and underscores, optionally schema.table on PostgreSQL", s.table)
+	} else if schema, bare := splitTable(s.table); len(schema) > maxName || len(bare)+len(indexSuffix) > maxName {
+		c.Add("Table", fmt.Sprintf("the schema must be at most %d bytes and the table at most %d (PostgreSQL cuts names past %d, so two longer names could share a table, and the index is named table%s)", maxName, maxName-len(indexSuffix), maxName, indexSuffix), s.table)
 	}
 	if o.TTL < 0 {
 		c.Add("TTL", "must not be negative (0 means 24h)", o.TTL.String())
@@ -153,9 +182,18 @@ ON CONFLICT (delivery_key) DO UPDATE SET
 	state = CASE WHEN d.expires_at <= $4 THEN 0 ELSE d.state END,
 	expires_at = CASE WHEN d.expires_at <= $4 THEN excluded.expires_at ELSE d.expires_at END
 RETURNING owner, state`
-	successSQL = `UPDATE {t} SET state = 1, expires_at = $3 WHERE delivery_key = $1 AND owner = $2 AND state = 0`
-	failureSQL = `DELETE FROM {t} WHERE delivery_key = $1 AND owner = $2 AND state = 0`
-	sweepSQL   = `DELETE FROM {t} WHERE delivery_key IN (SELECT delivery_key FROM {t} WHERE expires_at < $1 AND (state = 1 OR expires_at < $2) LIMIT 1000)`
+	// successSQL records a success over the owner's claim, over an
+	// expired row, or where there is none (a late success after a
+	// takeover and release); not over another's live claim or a success.
+	successSQL = `INSERT INTO {t} AS d (delivery_key, owner, state, expires_at) VALUES ($1, $2, 1, $3)
+ON CONFLICT (delivery_key) DO UPDATE SET owner = excluded.owner, state = 1, expires_at = excluded.expires_at
+WHERE (d.state = 0 AND d.owner = excluded.owner) OR d.expires_at <= $4`
+	// failureSQL forgets the owner's claim, or an expired row.
+	failureSQL = `DELETE FROM {t} WHERE delivery_key = $1 AND ((state = 0 AND owner = $2) OR expires_at <= $3)`
+	// heldSQL counts the rows failureSQL left: another's live claim or a
+	// success.
+	heldSQL  = `SELECT count(*) FROM {t} WHERE delivery_key = $1`
+	sweepSQL = `DELETE FROM {t} WHERE delivery_key IN (SELECT delivery_key FROM {t} WHERE expires_at < $1 AND (state = 1 OR expires_at < $2) LIMIT 1000)`
 )
 
 var ddl = []string{
@@ -165,17 +203,15 @@ var ddl = []string{
 	state        SMALLINT NOT NULL,
 	expires_at   BIGINT NOT NULL
 )`,
-	`CREATE INDEX IF NOT EXISTS {i}_expires_at ON {t} (expires_at)`,
+	`CREATE INDEX IF NOT EXISTS {i}` + indexSuffix + ` ON {t} (expires_at)`,
 }
 
 // sqlitePlaceholder turns $N into SQLite's ?N.
 var sqlitePlaceholder = strings.NewReplacer("$1", "?1", "$2", "?2", "$3", "?3", "$4", "?4")
 
 func (s *Store) prepare(d Dialect) {
-	bare := s.table
-	if i := strings.LastIndexByte(s.table, '.'); i >= 0 {
-		bare = s.table[i+1:]
-	}
+	s.dialect = d
+	_, bare := splitTable(s.table)
 	r := strings.NewReplacer("{t}", s.table, "{i}", bare)
 	render := func(q string) string {
 		q = r.Replace(q)
@@ -184,25 +220,71 @@ func (s *Store) prepare(d Dialect) {
 		}
 		return q
 	}
-	s.begin, s.success, s.failure, s.sweepSQL = render(beginSQL), render(successSQL), render(failureSQL), render(sweepSQL)
+	s.begin, s.success, s.failure, s.held, s.sweepSQL = render(beginSQL), render(successSQL), render(failureSQL), render(heldSQL), render(sweepSQL)
 	for _, q := range ddl {
 		s.ddl = append(s.ddl, render(q))
 	}
 }
 
-// CreateTable creates the table and its index if they do not exist. It
-// fails with the database's error, or a *mergelink.ValidationError for
-// wrong options.
+// CreateTable creates the table and its index if they do not exist. Every
+// replica may call it at start, all at once: on PostgreSQL it runs the DDL
+// in a transaction under an advisory lock named after the table (CREATE
+// ... IF NOT EXISTS alone is not safe against concurrent calls there); on
+// SQLite it tries again, with short waits, while the database is locked
+// by another connection. It fails with the database's error, ctx's when
+// it ends first, or a *mergelink.ValidationError for wrong options.
 func (s *Store) CreateTable(ctx context.Context) error {
 	if s.err != nil {
 		return s.err
 	}
-	for _, q := range s.ddl {
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
+	wait := time.Millisecond
+	for {
+		err := s.createTable(ctx)
+		if err == nil {
+			return nil
+		}
+		if s.dialect != SQLite || !locked(err) {
 			return fmt.Errorf("sqlstore: create table %s: %w", s.table, err)
 		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+			wait = min(2*wait, 100*time.Millisecond)
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("sqlstore: create table %s: %w (after: %w)", s.table, ctx.Err(), err)
+		}
 	}
-	return nil
+}
+
+func (s *Store) createTable(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	if s.dialect == Postgres {
+		h := fnv.New64a()
+		h.Write([]byte("mergelink sqlstore CreateTable " + s.table))
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64())); err != nil {
+			return err
+		}
+	}
+	for _, q := range s.ddl {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// locked reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED,
+// which the busy timeout does not always absorb (while several
+// connections set up a new database, say). The drivers differ in their
+// error types but agree on the text.
+func locked(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "database table is locked") || strings.Contains(msg, "SQLITE_BUSY")
 }
 
 // Begin claims key for owner until lease ends: one statement. It fails
@@ -230,22 +312,39 @@ func (s *Store) Begin(ctx context.Context, key, owner string, lease time.Duratio
 	return delivery.Busy, nil
 }
 
-// Done ends owner's claim on key: one statement, and every SweepEvery-th
-// call a second that deletes expired rows (whose failure is not Done's:
-// the next sweep does it). It fails with
-// delivery.ErrClaimLost when owner does not hold the claim, and with the
-// database's error.
+// Done ends owner's claim on key: one statement (two for a failure
+// reported when the claim is no longer the owner's), and every
+// SweepEvery-th call one more that deletes expired rows (whose failure is
+// not Done's: the next sweep does it). A late outcome counts when no other
+// owner holds a live claim (see delivery.Store). It fails with
+// delivery.ErrClaimLost when another owner does or a success is recorded
+// already, and with the database's error.
 func (s *Store) Done(ctx context.Context, key, owner string, succeeded bool) error {
 	if s.err != nil {
 		return s.err
 	}
+	err := s.done(ctx, s.db, key, owner, succeeded)
+	if s.sweep > 0 && s.dones.Add(1)%int64(s.sweep) == 0 {
+		_ = s.Sweep(ctx) // the outcome is recorded; a failed sweep is done again at the next
+	}
+	return err
+}
+
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// done records the outcome through db.
+func (s *Store) done(ctx context.Context, db execer, key, owner string, succeeded bool) error {
 	now := s.now()
 	var res sql.Result
 	var err error
 	if succeeded {
-		res, err = s.db.ExecContext(ctx, s.success, key, owner, now.Add(s.ttl).UnixMilli())
+		res, err = db.ExecContext(ctx, s.success, key, owner, now.Add(s.ttl).UnixMilli(), now.UnixMilli())
 	} else {
-		res, err = s.db.ExecContext(ctx, s.failure, key, owner)
+		res, err = db.ExecContext(ctx, s.failure, key, owner, now.UnixMilli())
 	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: record delivery outcome: %w", err)
@@ -254,13 +353,19 @@ func (s *Store) Done(ctx context.Context, key, owner string, succeeded bool) err
 	if err != nil {
 		return fmt.Errorf("sqlstore: record delivery outcome: %w", err)
 	}
-	if s.sweep > 0 && s.dones.Add(1)%int64(s.sweep) == 0 {
-		_ = s.Sweep(ctx) // the outcome is recorded; a failed sweep is done again at the next
+	if n == 1 {
+		return nil
 	}
-	if n == 0 {
+	if succeeded {
 		return delivery.ErrClaimLost
 	}
-	return nil
+	if err := db.QueryRowContext(ctx, s.held, key).Scan(&n); err != nil {
+		return fmt.Errorf("sqlstore: record delivery outcome: %w", err)
+	}
+	if n > 0 {
+		return delivery.ErrClaimLost
+	}
+	return nil // nothing held the key: it is free, as a failure leaves it
 }
 
 // Sweep deletes up to 1000 expired rows: successes past their TTL and

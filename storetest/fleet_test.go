@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -105,15 +104,8 @@ func runFleet(t *testing.T, store, url, name string, count func() (claimed, done
 	require.NoError(t, err)
 	defer logFile.Close()
 	start := func(addr string) *replica {
-		cmd := exec.Command(bin, "-addr", addr, "-store", store, "-url", url, "-name", name,
+		cmd := startReceiver(t, bin, logFile, "-addr", addr, "-store", store, "-url", url, "-name", name,
 			"-lease", fleetLease.String(), "-work", fleetWork.String(), "-completions", completions, "-key", fleetKey)
-		cmd.Stderr = logFile
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		line, err := bufio.NewReader(stdout).ReadString('\n')
-		require.NoError(t, err, "the receiver at %s did not start", addr)
-		require.Equal(t, "listening\n", line)
 		return &replica{addr: addr, cmd: cmd}
 	}
 	replicas := make([]*replica, fleetReplicas)
@@ -130,21 +122,7 @@ func runFleet(t *testing.T, store, url, name string, count func() (claimed, done
 		}
 	})
 
-	// 10,000 distinct deliveries and 2,000 byte-identical copies of some,
-	// in random order.
-	distinct := make([]fleetDelivery, fleetDistinct)
-	for i := range distinct {
-		id := fmt.Sprintf("la-%05d", i)
-		body := []byte(`{"hook":{"id":"hook-1","event":"LinkedAccount.linked","target":"https://receiver.example/webhooks"},` +
-			`"linked_account":{"id":"` + id + `","end_user_origin_id":"origin-` + id + `"},` +
-			`"data":{"account_token":"tok-` + id + `","is_relink":false}}`)
-		distinct[i] = fleetDelivery{id: id, body: body, sig: mergelink.SignWebhook(body, fleetKey)}
-	}
-	jobs := append([]fleetDelivery(nil), distinct...)
-	for range fleetDuplicates {
-		jobs = append(jobs, distinct[rand.IntN(fleetDistinct)])
-	}
-	rand.Shuffle(len(jobs), func(i, j int) { jobs[i], jobs[j] = jobs[j], jobs[i] })
+	distinct, jobs := fleetJobs()
 
 	// The sender: 64 connections, each delivery to a random replica,
 	// retried on 5xx and connection errors until a 2xx, as Merge does.
@@ -263,6 +241,25 @@ func runFleet(t *testing.T, store, url, name string, count func() (claimed, done
 		store, len(jobs), fleetDistinct, fleetReplicas, fleetConnections, elapsed.Round(time.Millisecond), fleetKillAfter, len(inFlightAtKill), len(unrecorded), retried, twice)
 }
 
+// fleetJobs returns 10,000 distinct deliveries, and them with 2,000
+// byte-identical copies of some in random order.
+func fleetJobs() (distinct, jobs []fleetDelivery) {
+	distinct = make([]fleetDelivery, fleetDistinct)
+	for i := range distinct {
+		id := fmt.Sprintf("la-%05d", i)
+		body := []byte(`{"hook":{"id":"hook-1","event":"LinkedAccount.linked","target":"https://receiver.example/webhooks"},` +
+			`"linked_account":{"id":"` + id + `","end_user_origin_id":"origin-` + id + `"},` +
+			`"data":{"account_token":"tok-` + id + `","is_relink":false}}`)
+		distinct[i] = fleetDelivery{id: id, body: body, sig: mergelink.SignWebhook(body, fleetKey)}
+	}
+	jobs = append([]fleetDelivery(nil), distinct...)
+	for range fleetDuplicates {
+		jobs = append(jobs, distinct[rand.IntN(fleetDistinct)])
+	}
+	rand.Shuffle(len(jobs), func(i, j int) { jobs[i], jobs[j] = jobs[j], jobs[i] })
+	return distinct, jobs
+}
+
 // deliver sends d until a replica answers 2xx, picking a random replica
 // for each try (pick) and telling when the try ended (end). It fails on a
 // 4xx, or after two minutes.
@@ -318,6 +315,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if dialect := os.Getenv(envCreateTableChild); dialect != "" {
+		createTableChild(dialect)
+	}
 	code := m.Run()
 	if receiverDir != "" {
 		os.RemoveAll(receiverDir)

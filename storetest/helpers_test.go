@@ -1,11 +1,17 @@
 package storetest
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	_ "modernc.org/sqlite" // the "sqlite" driver
 
+	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/sqlstore"
 )
 
@@ -103,4 +110,33 @@ func newSQLStore(t testing.TB, db *sql.DB, o sqlstore.Options) *sqlstore.Store {
 		t.Cleanup(func() { db.Exec("DROP TABLE IF EXISTS " + o.Table) })
 	}
 	return s
+}
+
+// postSigned sends body, signed with key as Merge signs, to h and returns
+// the status.
+func postSigned(h http.Handler, body, key string) int {
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	req.Header.Set(mergelink.SignatureHeader, mergelink.SignWebhook([]byte(body), key))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code
+}
+
+// startReceiver starts the receiver bin with args, its stderr to stderr,
+// and waits until it serves.
+func startReceiver(t *testing.T, bin string, stderr io.Writer, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "listening\n" {
+		t.Fatalf("the receiver %v did not start: %q, %v", args, line, err)
+	}
+	return cmd
 }

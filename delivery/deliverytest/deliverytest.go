@@ -1,7 +1,8 @@
 // Package deliverytest checks that a delivery.Store keeps the contract:
 // claims with owners and leases, owner-checked Done, takeover after the
-// lease, failures forgotten, successes remembered for the TTL, one owner
-// among concurrent copies. Store implementations run it in their tests.
+// lease, late outcomes (after the lease, with and without a takeover),
+// failures forgotten, successes remembered for the TTL, one owner among
+// concurrent copies. Store implementations run it in their tests.
 package deliverytest
 
 import (
@@ -24,6 +25,11 @@ type Harness struct {
 	// store on a server's clock: the suite then uses short leases and a
 	// short TTL and waits for them by polling.
 	Advance func(d time.Duration)
+	// EndLease makes the server end key's claim now, as its clock does
+	// when the lease runs out (on Redis, PEXPIREAT in the past), for a
+	// store without Advance. When both are nil, the tests of late
+	// outcomes are skipped.
+	EndLease func(key string)
 	// Waits is true for a store whose Begin waits while another owner's
 	// claim is live (MemoryStore): the suite then checks for Busy with a
 	// context that ends after 50ms, and takes its error as Busy.
@@ -48,7 +54,9 @@ func Run(t *testing.T, newHarness func(t *testing.T, ttl time.Duration) Harness)
 		{"FailureForgotten", failureForgotten},
 		{"OnlyTheOwnerEndsTheClaim", onlyOwner},
 		{"LeaseExpiryAndTakeover", takeover},
-		{"DoneAfterLeaseWhenNotTakenOver", lateDoneUntaken},
+		{"LateOutcomeWhenNotTakenOver", lateUntaken},
+		{"LateOutcomeWhileTakenOver", lateTaken},
+		{"LateOutcomeAfterTakeoverAndRelease", lateReleased},
 		{"SuccessRememberedUntilTTL", rememberedUntilTTL},
 		{"HundredConcurrentCopiesRunOnce", concurrentCopies},
 		{"RefusesBadArguments", badArguments},
@@ -145,15 +153,95 @@ func onlyOwner(t *testing.T, s store, h Harness, _ time.Duration) {
 		}
 	}
 	want(t, begin(t, s, key, "b", lease), delivery.Busy, "the claim is still a's")
-	// A store on a server's clock may record this one: it cannot tell a
-	// claim that expired from none.
-	if err := done(t, s, newKey(t), "a", true); !errors.Is(err, delivery.ErrClaimLost) && h.Advance != nil {
-		t.Errorf("Done on a key never claimed: got %v, want ErrClaimLost", err)
-	}
 	if err := done(t, s, key, "a", true); err != nil {
 		t.Fatalf("Done by the owner: %v", err)
 	}
 	want(t, begin(t, s, key, "b", lease), delivery.Done, "after the owner's success")
+	// A key nobody holds is free: a failure leaves it so, a success is
+	// recorded (no store can tell a claim that ended from none).
+	free := newKey(t)
+	if err := done(t, s, free, "a", false); err != nil {
+		t.Errorf("Done(failure) on a free key: %v", err)
+	}
+	want(t, begin(t, s, free, "b", lease), delivery.New, "after a failure on a free key")
+	free = newKey(t)
+	if err := done(t, s, free, "a", true); err != nil {
+		t.Errorf("Done(success) on a free key: %v", err)
+	}
+	want(t, begin(t, s, free, "b", lease), delivery.Done, "after a success on a free key")
+}
+
+// endLease passes the end of key's claim (of lease) without a Begin, or
+// skips the test when the harness cannot.
+func endLease(t *testing.T, h Harness, key string) {
+	t.Helper()
+	switch {
+	case h.Advance != nil:
+		h.Advance(2 * lease)
+	case h.EndLease != nil:
+		h.EndLease(key)
+	default:
+		t.Skip("needs Advance or EndLease: on a server's clock the lease end cannot be passed without a Begin")
+	}
+}
+
+// lateUntaken: an outcome reported after the lease, when no copy took the
+// delivery over, counts.
+func lateUntaken(t *testing.T, s store, h Harness, _ time.Duration) {
+	for _, succeeded := range []bool{true, false} {
+		key := newKey(t)
+		want(t, begin(t, s, key, "a", lease), delivery.New, "first Begin")
+		endLease(t, h, key)
+		if err := done(t, s, key, "a", succeeded); err != nil {
+			t.Fatalf("the owner's Done(%t) after its lease, nobody took over: %v", succeeded, err)
+		}
+		if succeeded {
+			want(t, begin(t, s, key, "b", lease), delivery.Done, "the late success is recorded")
+		} else {
+			want(t, begin(t, s, key, "b", lease), delivery.New, "the late failure left the key free")
+		}
+	}
+}
+
+// lateTaken: an outcome reported after another copy took the delivery
+// over fails with ErrClaimLost and leaves the new claim as it is.
+func lateTaken(t *testing.T, s store, h Harness, _ time.Duration) {
+	for _, succeeded := range []bool{true, false} {
+		key := newKey(t)
+		want(t, begin(t, s, key, "a", lease), delivery.New, "first Begin")
+		endLease(t, h, key)
+		want(t, begin(t, s, key, "b", lease), delivery.New, "b takes the claim over")
+		if err := done(t, s, key, "a", succeeded); !errors.Is(err, delivery.ErrClaimLost) {
+			t.Errorf("a's late Done(%t) while b holds the claim: got %v, want ErrClaimLost", succeeded, err)
+		}
+		want(t, begin(t, s, key, "c", lease), delivery.Busy, "b still holds the claim")
+		if err := done(t, s, key, "b", true); err != nil {
+			t.Fatalf("b's Done: %v", err)
+		}
+		want(t, begin(t, s, key, "c", lease), delivery.Done, "after b's success")
+	}
+}
+
+// lateReleased: an outcome reported after another copy took the delivery
+// over and failed counts, as if no copy had taken it over.
+func lateReleased(t *testing.T, s store, h Harness, _ time.Duration) {
+	for _, succeeded := range []bool{true, false} {
+		key := newKey(t)
+		want(t, begin(t, s, key, "a", lease), delivery.New, "first Begin")
+		endLease(t, h, key)
+		want(t, begin(t, s, key, "b", lease), delivery.New, "b takes the claim over")
+		if err := done(t, s, key, "b", false); err != nil {
+			t.Fatalf("b's Done(failure): %v", err)
+		}
+		if err := done(t, s, key, "a", succeeded); err != nil {
+			t.Errorf("a's late Done(%t) after b released the claim: %v", succeeded, err)
+		}
+		if succeeded {
+			want(t, begin(t, s, key, "c", lease), delivery.Done, "a's late success is recorded")
+		} else {
+			want(t, begin(t, s, key, "c", lease), delivery.New, "the key is free")
+		}
+	}
 }
 
 // takeover: a claim whose lease ran out goes to the next copy, and the
@@ -188,19 +276,6 @@ func takeover(t *testing.T, s store, h Harness, _ time.Duration) {
 		t.Fatalf("c's Done: %v", err)
 	}
 	want(t, begin(t, s, key, "d", lease), delivery.Done, "after c's success")
-}
-
-func lateDoneUntaken(t *testing.T, s store, h Harness, _ time.Duration) {
-	if h.Advance == nil {
-		t.Skip("needs the store's clock: on a server's clock the lease end cannot be passed without a Begin")
-	}
-	key := newKey(t)
-	want(t, begin(t, s, key, "a", lease), delivery.New, "first Begin")
-	h.Advance(2 * lease)
-	if err := done(t, s, key, "a", true); err != nil {
-		t.Fatalf("the owner's Done after its lease, nobody took over: %v", err)
-	}
-	want(t, begin(t, s, key, "b", lease), delivery.Done, "the success is recorded")
 }
 
 func rememberedUntilTTL(t *testing.T, s store, h Harness, ttl time.Duration) {

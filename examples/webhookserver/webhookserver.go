@@ -108,7 +108,7 @@ func openStores(ctx context.Context, url, path string, seal *sealer) (db *sql.DB
 	accts = &accounts{db: db, dialect: dialect, seal: seal}
 	deliveries = sqlstore.New(db, sqlstore.Options{Dialect: dialect})
 	if err = accts.createTable(ctx); err == nil {
-		err = deliveries.CreateTable(ctx)
+		err = deliveries.CreateTable(ctx) // safe from every replica at once
 	}
 	if err != nil {
 		db.Close()

@@ -8,7 +8,6 @@ package webhookcore
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -39,12 +38,13 @@ type Spec[E any] struct {
 
 // Handler is an http.Handler that receives one API's webhooks.
 type Handler[E any] struct {
-	spec    Spec[E]
-	fn      func(context.Context, E) error
-	maxBody int64
-	store   delivery.Store
-	lease   time.Duration
-	logger  *slog.Logger
+	spec     Spec[E]
+	fn       func(context.Context, E) error
+	maxBody  int64
+	store    delivery.Store
+	transact Transact
+	lease    time.Duration
+	logger   *slog.Logger
 }
 
 // New returns a Handler that passes each verified event to fn. params
@@ -66,7 +66,7 @@ func New[E any](spec Spec[E], fn func(context.Context, E) error, params string, 
 	if o.store == nil && !o.noStore {
 		o.store, _ = delivery.NewMemoryStore(delivery.MemoryOptions{}) // the zero options are valid
 	}
-	return &Handler[E]{spec: spec, fn: fn, maxBody: o.maxBody, store: o.store, lease: o.lease, logger: o.logger}, nil
+	return &Handler[E]{spec: spec, fn: fn, maxBody: o.maxBody, store: o.store, transact: o.transact, lease: o.lease, logger: o.logger}, nil
 }
 
 // MaxBody is the body limit.
@@ -78,6 +78,10 @@ func (h *Handler[E]) HasStore() bool { return h.store != nil }
 // FnTimeout is the part of lease that fn may use: fn's context ends then,
 // leaving the rest of the lease to record the outcome.
 func FnTimeout(lease time.Duration) time.Duration { return lease - lease/5 }
+
+// recordTimeout is how long recording an outcome may take, retries
+// included: the part of the lease that FnTimeout leaves.
+func recordTimeout(lease time.Duration) time.Duration { return lease / 5 }
 
 // ServeHTTP handles one delivery. A nil handler (that of a wrapper not
 // made by its constructor) answers 500 instead of panicking.
@@ -116,7 +120,7 @@ func (h *Handler[E]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.store == nil || (h.spec.Unstored != nil && h.spec.Unstored(ev)) {
-		if h.call(r.Context(), r, ev) {
+		if h.run(r.Context(), r, "", "", ev) == succeeded {
 			writeText(w, http.StatusOK, "ok")
 		} else {
 			writeText(w, http.StatusInternalServerError, "webhook processing failed; Merge will retry")
@@ -141,13 +145,16 @@ func (h *Handler[E]) refusal(err error) (int, string) {
 // serveOnce runs fn under a claim of the store, so that copies of one
 // delivery run it once.
 func (h *Handler[E]) serveOnce(w http.ResponseWriter, r *http.Request, body []byte, ev E) {
-	sum := sha256.Sum256(body)
-	key := hex.EncodeToString(sum[:])
+	key := delivery.Key(body)
 	owner := newOwner()
 	start := time.Now() // before Begin, so that fn's deadline falls before the store's lease end
 	state, err := h.store.Begin(r.Context(), key, owner, h.lease)
 	switch {
 	case err != nil:
+		// The store may have applied the claim and lost its reply: release
+		// it, so that Merge's retry is processed at once, not after the
+		// lease. Done is owner-checked, so this never ends another's claim.
+		_ = h.release(r, key, owner) // the store failed: so may this, and that is said below
 		h.log(r, slog.LevelWarn, "duplicate store failed", slog.Any("error", err))
 		unavailable(w, "duplicate store unavailable; retry later")
 		return
@@ -161,40 +168,126 @@ func (h *Handler[E]) serveOnce(w http.ResponseWriter, r *http.Request, body []by
 	ctx, cancel := context.WithDeadline(r.Context(), start.Add(FnTimeout(h.lease)))
 	defer cancel()
 	if ctx.Err() != nil { // the claim took the time fn had (an overloaded store): let a retry run it
-		h.finish(r, key, owner, false, ev)
+		h.releaseClaim(r, key, owner, ev)
 		h.log(r, slog.LevelWarn, "claim granted too late to run the function within its lease; released", slog.Any("event", ev))
 		unavailable(w, "delivery could not be processed in time; retry later")
 		return
 	}
-	succeeded, returned := false, false
+	result := panicked
 	defer func() { // also when fn panics: the claim ends, then the panic goes on
-		h.finish(r, key, owner, succeeded, ev)
-		switch {
+		switch result {
 		case succeeded:
+			if h.transact == nil {
+				h.record(r, key, owner, ev)
+			}
 			writeText(w, http.StatusOK, "ok")
-		case returned:
+		case failed:
+			h.releaseClaim(r, key, owner, ev)
 			writeText(w, http.StatusInternalServerError, "webhook processing failed; Merge will retry")
+		case unrecorded:
+			h.releaseClaim(r, key, owner, ev)
+			unavailable(w, "delivery could not be recorded; retry later")
+		default:
+			h.releaseClaim(r, key, owner, ev)
 		}
 	}()
-	succeeded = h.call(ctx, r, ev)
-	returned = true
+	result = h.run(ctx, r, key, owner, ev)
 }
 
-// finish records the outcome of a claimed delivery. It has a whole lease,
-// even when the request's context has ended: a client that hung up does
-// not undo a success, and a record made late changes nothing unless the
-// claim is still the handler's (the store checks the owner).
-func (h *Handler[E]) finish(r *http.Request, key, owner string, succeeded bool, ev E) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.lease)
+// outcome is how a run of fn ended.
+type outcome int
+
+const (
+	panicked   outcome = iota
+	succeeded          // fn returned nil (and, with a Transact, its transaction committed)
+	failed             // fn returned an error
+	unrecorded         // fn returned nil, but its transaction did not commit
+)
+
+// record records fn's success. A failed record is retried, with short
+// waits, for recordTimeout; after that the answer is still 2xx, since the
+// work was done, and the failure is logged at error level: a copy that
+// arrives after the claim's lease runs fn again.
+func (h *Handler[E]) record(r *http.Request, key, owner string, ev E) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), recordTimeout(h.lease))
 	defer cancel()
-	err := h.store.Done(ctx, key, owner, succeeded)
-	switch {
-	case errors.Is(err, delivery.ErrClaimLost):
-		h.log(r, slog.LevelWarn, "claim lost before the outcome was recorded: the lease ran out and another copy took the delivery over", slog.Bool("succeeded", succeeded), slog.Any("event", ev))
-	case err != nil:
-		h.log(r, slog.LevelWarn, "duplicate store failed to record the outcome", slog.Bool("succeeded", succeeded), slog.Any("event", ev), slog.Any("error", err))
+	wait := 5 * time.Millisecond
+	for {
+		err := h.store.Done(ctx, key, owner, true)
+		switch {
+		case err == nil:
+			return
+		case errors.Is(err, delivery.ErrClaimLost):
+			h.log(r, slog.LevelWarn, "claim lost before the outcome was recorded: the lease ran out and another copy took the delivery over", slog.Bool("succeeded", true), slog.Any("event", ev))
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+			wait = min(2*wait, 500*time.Millisecond)
+			continue
+		case <-ctx.Done():
+			t.Stop()
+		}
+		h.log(r, slog.LevelError, "duplicate store failed to record the outcome; answered 2xx since the function succeeded, and a copy that arrives after the lease runs it again", slog.Bool("succeeded", true), slog.Any("event", ev), slog.Any("error", err))
+		return
 	}
 }
+
+// release ends the handler's claim without a success, best-effort, so
+// that Merge's retry is processed at once. Done is owner-checked: when
+// the claim is not the handler's (it was never granted, or another copy
+// holds it) nothing changes, so ErrClaimLost is no failure here.
+func (h *Handler[E]) release(r *http.Request, key, owner string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), recordTimeout(h.lease))
+	defer cancel()
+	if err := h.store.Done(ctx, key, owner, false); err != nil && !errors.Is(err, delivery.ErrClaimLost) {
+		return err
+	}
+	return nil
+}
+
+// releaseClaim releases the claim that fn ran under, and logs a failure
+// to: Merge's retries of the delivery then wait for the lease to end.
+func (h *Handler[E]) releaseClaim(r *http.Request, key, owner string, ev E) {
+	if err := h.release(r, key, owner); err != nil {
+		h.log(r, slog.LevelWarn, "duplicate store failed to record the outcome", slog.Bool("succeeded", false), slog.Any("event", ev), slog.Any("error", err))
+	}
+}
+
+// run runs fn, through the Transact when there is one (which records the
+// success of owner's claim on key with fn's writes, unless key is empty).
+func (h *Handler[E]) run(ctx context.Context, r *http.Request, key, owner string, ev E) outcome {
+	if h.transact == nil {
+		if !h.call(ctx, r, ev) {
+			return failed
+		}
+		return succeeded
+	}
+	var fnFailed bool
+	err := h.transact(ctx, key, owner, func(ctx context.Context) error {
+		fnFailed = !h.call(ctx, r, ev)
+		if fnFailed {
+			return errFnFailed
+		}
+		return nil
+	})
+	switch {
+	case fnFailed:
+		return failed
+	case errors.Is(err, delivery.ErrClaimLost):
+		h.log(r, slog.LevelWarn, "claim lost before the transaction committed: the lease ran out and another copy took the delivery over; rolled back", slog.Any("event", ev))
+		return unrecorded
+	case err != nil:
+		h.log(r, slog.LevelWarn, "transaction failed; rolled back", slog.Any("event", ev), slog.Any("error", err))
+		return unrecorded
+	}
+	return succeeded
+}
+
+// errFnFailed is what the call given to a Transact returns when fn failed
+// (fn's error is logged by call).
+var errFnFailed = errors.New("webhook handler function failed")
 
 // call runs fn and reports whether it succeeded.
 func (h *Handler[E]) call(ctx context.Context, r *http.Request, ev E) bool {

@@ -1,6 +1,7 @@
 package webhookcore
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -16,12 +17,13 @@ const DefaultMaxBodyBytes = 1 << 20
 
 // Options is what the Option functions set.
 type Options struct {
-	maxBody int64
-	store   delivery.Store
-	noStore bool
-	lease   time.Duration
-	logger  *slog.Logger
-	check   *validate.Checker
+	maxBody  int64
+	store    delivery.Store
+	noStore  bool
+	transact Transact
+	lease    time.Duration
+	logger   *slog.Logger
+	check    *validate.Checker
 }
 
 // Option configures a Handler. A wrong option makes New fail with a
@@ -68,4 +70,18 @@ func WithDeliveryLease(d time.Duration) Option {
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *Options) { o.logger = l }
+}
+
+// Transact runs call in a transaction of a store and, unless key is empty,
+// records in that transaction the success of owner's claim on key, so
+// that call's writes and the record commit together or not at all. It
+// returns call's error, delivery.ErrClaimLost when owner's claim cannot
+// be recorded (nothing is committed then), or the store's error.
+type Transact func(ctx context.Context, key, owner string, call func(context.Context) error) error
+
+// WithTransact makes the handler claim deliveries in store and run fn
+// through t. It is set last by the constructors that offer it, so that no
+// WithDuplicateStore undoes it.
+func WithTransact(store delivery.Store, t Transact) Option {
+	return func(o *Options) { o.store, o.noStore, o.transact = store, false, t }
 }

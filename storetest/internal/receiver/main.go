@@ -7,6 +7,13 @@
 //
 //	receiver -addr 127.0.0.1:9000 -store postgres -url postgres://... -table t -completions c.log
 //
+// With -tx LEDGER (PostgreSQL only) it is sqlstore's transactional
+// handler instead, whose function inserts the delivery's Linked Account id
+// into the table LEDGER through the transaction; with -die-at N it kills
+// itself (SIGKILL) in its N-th call, after that insert and before the
+// commit. On PostgreSQL it calls CreateTable at start, as every replica
+// of a real receiver may.
+//
 // It prints "listening" once it serves.
 package main
 
@@ -20,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,6 +55,8 @@ func run() error {
 	work := flag.Duration("work", 0, "how long fn works before it completes")
 	path := flag.String("completions", "", "file to which fn appends each completed delivery's id")
 	key := flag.String("key", "", "the webhook signature key")
+	ledger := flag.String("tx", "", "the ledger table of the transactional handler (postgres)")
+	dieAt := flag.Int64("die-at", 0, "with -tx, SIGKILL itself in this call of fn, before the commit")
 	flag.Parse()
 
 	var store mergelink.DeliveryStore
@@ -58,7 +68,14 @@ func run() error {
 		}
 		defer db.Close()
 		db.SetMaxIdleConns(64)
-		store = sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.Postgres, Table: *name})
+		sqlStore := sqlstore.New(db, sqlstore.Options{Dialect: sqlstore.Postgres, Table: *name})
+		if err := sqlStore.CreateTable(context.Background()); err != nil {
+			return err
+		}
+		if *ledger != "" {
+			return serve(*addr, transactional(sqlStore, *ledger, *dieAt, *work, *key, *lease))
+		}
+		store = sqlStore
 	case "redis":
 		opt, err := redis.ParseURL(*url)
 		if err != nil {
@@ -78,25 +95,64 @@ func run() error {
 	defer out.Close()
 
 	h, err := mergelink.NewWebhookHandler(func(ctx context.Context, ev *mergelink.WebhookEvent) error {
-		if *work > 0 {
-			t := time.NewTimer(*work)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			}
+		if err := wait(ctx, *work); err != nil {
+			return err
 		}
 		// One write of a short line to an O_APPEND file: whole, even when
 		// the process is killed right after.
 		_, err := out.WriteString(ev.LinkedAccount.ID + "\n")
 		return err
 	}, []string{*key}, mergelink.WithDuplicateStore(store), mergelink.WithDeliveryLease(*lease),
-		mergelink.WithWebhookLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+		mergelink.WithWebhookLogger(logger))
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	return serve(*addr, h)
+}
+
+// logger logs the handler's warnings to stderr.
+var logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+// transactional is the handler of -tx.
+func transactional(store *sqlstore.Store, ledger string, dieAt int64, work time.Duration, key string, lease time.Duration) http.Handler {
+	var calls atomic.Int64
+	h, err := sqlstore.NewWebhookHandler(store, func(ctx context.Context, tx *sql.Tx, ev *mergelink.WebhookEvent) error {
+		if err := wait(ctx, work); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+ledger+" (account_id, delivery_key) VALUES ($1, $2)", ev.LinkedAccount.ID, ev.DeliveryKey()); err != nil {
+			return err
+		}
+		if calls.Add(1) == dieAt {
+			fmt.Fprintln(os.Stderr, "receiver: dying between fn and commit")
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+		return nil
+	}, []string{key}, mergelink.WithDeliveryLease(lease), mergelink.WithWebhookLogger(logger))
+	if err != nil {
+		panic(err) // the arguments are the program's own
+	}
+	return h
+}
+
+// wait waits d, or until ctx ends.
+func wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// serve serves h on addr until SIGTERM.
+func serve(addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
