@@ -1,9 +1,13 @@
 // Package agenthandler calls Merge's Agent Handler API: registered users
 // and link tokens with magic link URLs for AI agents, and the helpers for
-// the callback redirect. Allowed callback origins are set in the Merge
-// dashboard (Merge documents no API for them); mergelink.WithAllowedCallbackOrigins
-// tells the client which they are, so that it refuses a callback URL Merge
-// would skip.
+// the callback redirect, allowed callback origins (RegisterCallbackOrigin),
+// tool packs and what configures them (connectors, security rules, tool
+// description overrides), tool search, application credentials, access
+// keys and the audit log: every operation of Merge's Agent Handler
+// OpenAPI, the MCP endpoint itself being the agentmcp module's. The
+// allowed callback origins are registered over the API or in the Merge
+// dashboard; mergelink.WithAllowedCallbackOrigins tells the client which
+// they are, so that it refuses a callback URL Merge would skip.
 //
 // Get a Client from mergelink.Client.AgentHandler; it shares that client's
 // transport, region and options.
@@ -29,11 +33,13 @@ import (
 // Client calls the Agent Handler API. It is safe for concurrent use.
 type Client struct {
 	s *core.Settings
+	// registered holds the origins RegisterCallbackOrigin registered.
+	registered *originList
 }
 
 // New returns a Client for s. It is called by mergelink.Client.AgentHandler,
 // which is the way to get one.
-func New(s *core.Settings) *Client { return &Client{s: s} }
+func New(s *core.Settings) *Client { return &Client{s: s, registered: &originList{}} }
 
 // errNoSettings is returned by the calls of a Client that New did not make.
 var errNoSettings = errors.New("mergelink: this agenthandler.Client was not set up: get one from mergelink.Client.AgentHandler")

@@ -192,6 +192,7 @@ type Server struct {
 	origins      map[string]bool
 	closeWait    time.Duration
 	mcp          http.Handler // see HandleMCP
+	ah           *agentState
 	after        afterLink
 }
 
@@ -359,6 +360,7 @@ func NewServer(opts ...ServerOption) *Server {
 		byIdentity:   map[identity]*account{},
 		agentTokens:  map[string]*agentToken{},
 		origins:      map[string]bool{},
+		ah:           newAgentState(),
 		closeWait:    c.closeWait,
 		hooks:        newDeliverer(c.webhookURL, c.webhookKey, c.retryWait),
 		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait),
@@ -564,6 +566,7 @@ func (s *Server) routes() http.Handler {
 	agent("GET", "/connectors", s.listConnectors)
 	agent("GET", "/connectors/{slug}", s.getConnector)
 	agent("DELETE", "/credentials/registered-users/{id}/connectors/{slug}", s.deleteCredential)
+	s.agentRoutes(agent)
 	api.HandleFunc(AgentPath+"/", s.agent(agentNotFound))
 	s.routeMCP(api)
 
