@@ -105,15 +105,6 @@ func (s *Server) appCredentialOf(r *http.Request) (*appCredential, reply) {
 	return nil, agentError(http.StatusNotFound, "application_credential_not_found", "No application credential has this id.")
 }
 
-// getAppCredential serves GET /application-credentials/{id}/.
-func (s *Server) getAppCredential(r *http.Request, _ []byte) reply {
-	c, rep := s.appCredentialOf(r)
-	if c == nil {
-		return rep
-	}
-	return reply{http.StatusOK, c}
-}
-
 // patchAppCredential serves PATCH /application-credentials/{id}/: fields
 // sent change, null clears client_secret or external_id.
 func (s *Server) patchAppCredential(r *http.Request, body []byte) reply {
@@ -274,15 +265,6 @@ func (s *Server) accessKeyOf(r *http.Request) (*accessKey, reply) {
 		}
 	}
 	return nil, agentError(http.StatusNotFound, "access_key_not_found", "No active access key has this id.")
-}
-
-// getAccessKey serves GET /access-keys/{id}/.
-func (s *Server) getAccessKey(r *http.Request, _ []byte) reply {
-	k, rep := s.accessKeyOf(r)
-	if k == nil {
-		return rep
-	}
-	return reply{http.StatusOK, k}
 }
 
 // regenerateAccessKey serves POST /access-keys/{id}/regenerate/.

@@ -19,20 +19,20 @@ func (s *Server) agentRoutes(agent func(method, path string, h handler)) {
 
 	agent("POST", "/application-credentials", s.createAppCredential)
 	agent("GET", "/application-credentials", s.listAppCredentials)
-	agent("GET", "/application-credentials/{id}", s.getAppCredential)
+	agent("GET", "/application-credentials/{id}", found(s.appCredentialOf))
 	agent("PATCH", "/application-credentials/{id}", s.patchAppCredential)
 	agent("DELETE", "/application-credentials/{id}", s.deleteAppCredential)
 
 	agent("POST", "/access-keys", s.createAccessKey)
 	agent("GET", "/access-keys", s.listAccessKeys)
-	agent("GET", "/access-keys/{id}", s.getAccessKey)
+	agent("GET", "/access-keys/{id}", found(s.accessKeyOf))
 	agent("POST", "/access-keys/{id}/regenerate", s.regenerateAccessKey)
 	agent("POST", "/access-keys/{id}/revoke", s.revokeAccessKey)
 
 	agent("GET", "/audit-log", s.listAuditLog)
 
 	agent("GET", "/security/standard-entity-rules", s.listEntityRules)
-	agent("GET", "/security/standard-entity-rules/{entity_type}", s.getEntityRule)
+	agent("GET", "/security/standard-entity-rules/{entity_type}", found(s.entityRuleOf))
 	agent("PUT", "/security/standard-entity-rules/{entity_type}", s.putEntityRule)
 	agent("GET", "/tool-packs/{tool_pack_id}/standard-entity-rules", s.listPackEntityRules)
 	agent("GET", "/tool-packs/{tool_pack_id}/standard-entity-rules/{entity_type}", s.getPackEntityRule)
@@ -41,7 +41,7 @@ func (s *Server) agentRoutes(agent func(method, path string, h handler)) {
 
 	agent("POST", "/security/custom-regex-rules", s.createRegexRule)
 	agent("GET", "/security/custom-regex-rules", s.listRegexRules)
-	agent("GET", "/security/custom-regex-rules/{rule_id}", s.getRegexRule)
+	agent("GET", "/security/custom-regex-rules/{rule_id}", found(s.regexRuleOf))
 	agent("PATCH", "/security/custom-regex-rules/{rule_id}", s.patchRegexRule)
 	agent("DELETE", "/security/custom-regex-rules/{rule_id}", s.deleteRegexRule)
 	agent("GET", "/tool-packs/{tool_pack_id}/custom-regex-rules", s.listPackRegexRules)

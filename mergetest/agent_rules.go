@@ -91,15 +91,6 @@ func (s *Server) listEntityRules(r *http.Request, _ []byte) reply {
 	return numberedPage(s, r, s.ah.sortedEntityRules(), defaultPackPageSize, maxPackPageSize)
 }
 
-// getEntityRule serves GET /security/standard-entity-rules/{entity_type}/.
-func (s *Server) getEntityRule(r *http.Request, _ []byte) reply {
-	e, rep := s.entityRuleOf(r)
-	if e == nil {
-		return rep
-	}
-	return reply{http.StatusOK, e}
-}
-
 // putEntityRule serves PUT /security/standard-entity-rules/{entity_type}/.
 func (s *Server) putEntityRule(r *http.Request, body []byte) reply {
 	e, rep := s.entityRuleOf(r)
@@ -362,15 +353,6 @@ func (s *Server) regexRuleOf(r *http.Request) (*regexRule, reply) {
 		}
 	}
 	return nil, agentError(http.StatusNotFound, "rule_not_found", "No custom regex rule has this id.")
-}
-
-// getRegexRule serves GET /security/custom-regex-rules/{rule_id}/.
-func (s *Server) getRegexRule(r *http.Request, _ []byte) reply {
-	x, rep := s.regexRuleOf(r)
-	if x == nil {
-		return rep
-	}
-	return reply{http.StatusOK, x}
 }
 
 // patchRegexRule serves PATCH /security/custom-regex-rules/{rule_id}/.

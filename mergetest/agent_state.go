@@ -1,5 +1,7 @@
 package mergetest
 
+import "net/http"
+
 // agentState is what the Agent Handler operations beyond registered users,
 // link tokens and connectors keep: callback origins registered over the
 // API, tool packs, application credentials, access keys, security rules,
@@ -26,5 +28,16 @@ func newAgentState() *agentState {
 		packEntityRules: map[string]map[string]*entityOverride{},
 		packRegexRules:  map[string][]*regexRule{},
 		packOverrides:   map[string][]*toolOverride{},
+	}
+}
+
+// found serves the GET of one item: the item of finds, or its 404 reply.
+func found[T any](of func(*http.Request) (*T, reply)) handler {
+	return func(r *http.Request, _ []byte) reply {
+		v, rep := of(r)
+		if v == nil {
+			return rep
+		}
+		return reply{http.StatusOK, v}
 	}
 }
