@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/mergelink/mergelink/internal/validate"
 )
@@ -76,18 +75,7 @@ func AppendCallbackURL(magicLinkURL, callbackURL string) (string, error) {
 	if _, err := OriginOf(callbackURL); err != nil {
 		return "", err
 	}
-	head, fragment, hasFragment := strings.Cut(magicLinkURL, "#")
-	switch {
-	case !strings.Contains(head, "?"):
-		head += "?"
-	case !strings.HasSuffix(head, "?") && !strings.HasSuffix(head, "&"):
-		head += "&"
-	}
-	head += "callback_url=" + url.QueryEscape(callbackURL)
-	if hasFragment {
-		head += "#" + fragment
-	}
-	return head, nil
+	return addQueryParam(magicLinkURL, "callback_url", callbackURL), nil
 }
 
 // parseMagicLinkURL parses a magic link URL: absolute, https, or http on a

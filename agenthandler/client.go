@@ -1,9 +1,13 @@
 // Package agenthandler calls Merge's Agent Handler API: registered users
 // and link tokens with magic link URLs for AI agents, and the helpers for
-// the callback redirect. Allowed callback origins are set in the Merge
-// dashboard (Merge documents no API for them); mergelink.WithAllowedCallbackOrigins
-// tells the client which they are, so that it refuses a callback URL Merge
-// would skip.
+// the callback redirect, allowed callback origins (RegisterCallbackOrigin),
+// tool packs and what configures them (connectors, security rules, tool
+// description overrides), tool search, application credentials, access
+// keys and the audit log: every operation of Merge's Agent Handler
+// OpenAPI, the MCP endpoint itself being the agentmcp module's. The
+// allowed callback origins are registered over the API or in the Merge
+// dashboard; mergelink.WithAllowedCallbackOrigins tells the client which
+// they are, so that it refuses a callback URL Merge would skip.
 //
 // Get a Client from mergelink.Client.AgentHandler; it shares that client's
 // transport, region and options.
@@ -29,13 +33,17 @@ import (
 // Client calls the Agent Handler API. It is safe for concurrent use.
 type Client struct {
 	s *core.Settings
+	// registered holds the origins RegisterCallbackOrigin registered.
+	registered *originList
 }
 
 // init hands the root package the one way to make a Client, so that no
 // exported function takes the internal settings: mergelink.Client.AgentHandler
 // is the way to get one.
 func init() {
-	core.NewAgentHandler = func(s *core.Settings) unsafe.Pointer { return unsafe.Pointer(&Client{s: s}) }
+	core.NewAgentHandler = func(s *core.Settings) unsafe.Pointer {
+		return unsafe.Pointer(&Client{s: s, registered: &originList{}})
+	}
 }
 
 // errNoSettings is returned by the calls of a nil or zero Client.

@@ -125,15 +125,16 @@ func (c *Client) checkAllowedOrigin(v *validate.Checker, callbackURL string) {
 	if c == nil || c.s == nil {
 		return // the call fails with errNoSettings
 	}
-	if callbackURL == "" || len(c.s.AllowedOrigins) == 0 {
+	allowed := c.allowedOrigins()
+	if callbackURL == "" || len(allowed) == 0 {
 		return
 	}
 	origin, err := validate.Origin(callbackURL)
-	if err != nil || slices.Contains(c.s.AllowedOrigins, origin) {
+	if err != nil || slices.Contains(allowed, origin) {
 		return
 	}
-	v.Add("CallbackURL", "origin "+origin+" is not an allowed callback origin ("+strings.Join(c.s.AllowedOrigins, ", ")+
-		"): Merge would silently skip the redirect; add it to the allowed callback origins in the Merge dashboard (Settings, API Keys) and to WithAllowedCallbackOrigins",
+	v.Add("CallbackURL", "origin "+origin+" is not an allowed callback origin ("+strings.Join(allowed, ", ")+
+		"): Merge would silently skip the redirect; register it with RegisterCallbackOrigin (or in the Merge dashboard, Settings, API Keys, and add it to WithAllowedCallbackOrigins)",
 		validate.QuoteURL(callbackURL))
 }
 

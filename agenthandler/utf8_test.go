@@ -46,12 +46,89 @@ var agentParams = map[string]struct {
 			}
 			return nil
 		}},
+	"ToolPackParams": {agenthandler.ToolPackParams{Name: "p", Description: "d",
+		Connectors: []agenthandler.ToolPackConnectorParams{{Slug: "linear", AuthScope: agenthandler.AuthShared, ToolNames: []string{"create_issue"}}}},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			_, err := ah.CreateToolPack(ctx, p.(agenthandler.ToolPackParams))
+			return err
+		}},
+	"UpdateToolPackParams": {agenthandler.UpdateToolPackParams{Name: "p", Description: "d",
+		Connectors: []agenthandler.ToolPackConnectorParams{{Slug: "linear", AuthScope: agenthandler.AuthShared, ToolNames: []string{"create_issue"}}}},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			_, err := ah.UpdateToolPack(ctx, userID, p.(agenthandler.UpdateToolPackParams))
+			return err
+		}},
+	"SearchToolsParams": {agenthandler.SearchToolsParams{Intent: "file a bug", ConnectorSlugs: []string{"linear"}, MaxResults: 3},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			_, err := ah.SearchTools(ctx, userID, userID, p.(agenthandler.SearchToolsParams))
+			return err
+		}},
+	"ApplicationCredentialParams": {agenthandler.ApplicationCredentialParams{ConnectorSlug: "linear", ClientID: "c", ClientSecret: "s", ExternalID: "e"},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			_, err := ah.CreateApplicationCredential(ctx, p.(agenthandler.ApplicationCredentialParams))
+			return err
+		}},
+	"UpdateApplicationCredentialParams": {agenthandler.UpdateApplicationCredentialParams{ClientID: "c", ClientSecret: "s", ExternalID: "e"},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			_, err := ah.UpdateApplicationCredential(ctx, userID, p.(agenthandler.UpdateApplicationCredentialParams))
+			return err
+		}},
+	"ListApplicationCredentialsParams": {agenthandler.ListApplicationCredentialsParams{Slug: "linear", ExternalID: "e"},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			return first(ah.ListApplicationCredentials(ctx, p.(agenthandler.ListApplicationCredentialsParams)))
+		}},
+	"CreateAccessKeyParams": {agenthandler.CreateAccessKeyParams{Name: "k", ToolPackIDs: []string{userID}, RegisteredUserIDs: []string{userID}, Scopes: []string{agenthandler.ScopeRuntime}},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			_, err := ah.CreateAccessKey(ctx, p.(agenthandler.CreateAccessKeyParams))
+			return err
+		}},
+	"ListAuditLogEventsParams": {agenthandler.ListAuditLogEventsParams{EventType: "TOOL_PACK_CREATED", UserID: userID},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			return first(ah.ListAuditLogEvents(ctx, p.(agenthandler.ListAuditLogEventsParams)))
+		}},
+	"ListToolDescriptionOverridesParams": {agenthandler.ListToolDescriptionOverridesParams{Slug: "linear"},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			return first(ah.ListToolDescriptionOverrides(ctx, p.(agenthandler.ListToolDescriptionOverridesParams)))
+		}},
+	"StandardEntityRuleParams": {agenthandler.StandardEntityRuleParams{IsActive: true, InboundAction: agenthandler.ActionLog, OutboundAction: agenthandler.ActionBlock},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			_, err := ah.UpdateStandardEntityRule(ctx, "EMAIL_ADDRESS", p.(agenthandler.StandardEntityRuleParams))
+			return err
+		}},
+	"ListToolPackRulesParams": {agenthandler.ListToolPackRulesParams{DefinedAt: agenthandler.DefinedAtToolPack},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			return first(ah.ListToolPackCustomRegexRules(ctx, userID, p.(agenthandler.ListToolPackRulesParams)))
+		}},
+	"CustomRegexRuleParams": {agenthandler.CustomRegexRuleParams{Name: "n", Regex: "x+", InboundAction: agenthandler.ActionLog, OutboundAction: agenthandler.ActionLog, ContextKeywords: []string{"k"}},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			_, err := ah.CreateCustomRegexRule(ctx, p.(agenthandler.CustomRegexRuleParams))
+			return err
+		}},
+	"ToolPackCustomRegexRuleParams": {agenthandler.ToolPackCustomRegexRuleParams{Name: "n", Regex: "x+", InboundAction: agenthandler.ActionLog, OutboundAction: agenthandler.ActionLog, ContextKeywords: []string{"k"}},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			_, err := ah.CreateToolPackCustomRegexRule(ctx, userID, p.(agenthandler.ToolPackCustomRegexRuleParams))
+			return err
+		}},
+	"UpdateCustomRegexRuleParams": {agenthandler.UpdateCustomRegexRuleParams{Regex: "x+", InboundAction: agenthandler.ActionLog, OutboundAction: agenthandler.ActionLog, ContextKeywords: []string{"k"}},
+		func(ctx context.Context, ah *agenthandler.Client, p any) error {
+			_, err := ah.UpdateToolPackCustomRegexRule(ctx, userID, userID, p.(agenthandler.UpdateCustomRegexRuleParams))
+			return err
+		}},
+}
+
+// first returns the first error of a list, nil when it yields none.
+func first[T any](seq func(func(T, error) bool)) error {
+	for _, err := range seq {
+		return err
+	}
+	return nil
 }
 
 // agentParamsWithoutStrings lists the params types that hold no string (yet):
 // the test checks that they still hold none.
 var agentParamsWithoutStrings = map[string]any{
 	"ListConnectorsParams": agenthandler.ListConnectorsParams{Page: 2, PageSize: 10},
+	"Paging":               agenthandler.Paging{Page: 2, PageSize: 10},
 }
 
 // TestEveryStringParamRefusesInvalidUTF8 walks every string of every params

@@ -117,6 +117,7 @@ func (s *Server) createUser(r *http.Request, body []byte) reply {
 		u.UserType = *q.userType
 	}
 	s.users = append(s.users, u)
+	s.audit("REGISTERED_USER_CREATED", "Registered User "+u.OriginUserID+" created.")
 	s.agentEvent(agentUserCreated, u, connector{})
 	return reply{http.StatusCreated, u}
 }
@@ -197,6 +198,7 @@ func (s *Server) deleteUser(r *http.Request, _ []byte) reply {
 		return rep
 	}
 	s.users = slices.DeleteFunc(s.users, func(v *registeredUser) bool { return v == u })
+	s.audit("REGISTERED_USER_DELETED", "Registered User "+u.OriginUserID+" deleted.")
 	s.agentEvent(agentUserDeleted, u, connector{})
 	return reply{status: http.StatusOK}
 }

@@ -292,7 +292,9 @@ func TestAllowedCallbackOrigins(t *testing.T) {
 		assert.Error(t, srv.AllowCallbackOrigins(bad), bad)
 		assert.Panics(t, func() { mergetest.NewServer(mergetest.WithAllowedCallbackOrigins(bad)).Close() }, bad)
 	}
-	assert.Equal(t, http.StatusNotFound, send(t, srv, "POST", ah+"/allowed-callback-origins/", `{"origin":"https://a.test"}`).status)
+	// Registered over the API (WIRE.md, corrected): 201, then 200.
+	assert.Equal(t, http.StatusCreated, send(t, srv, "POST", ah+"/allowed-callback-origins/", `{"origin":"https://a.test/x"}`).status)
+	assert.Equal(t, http.StatusOK, send(t, srv, "POST", ah+"/allowed-callback-origins/", `{"origin":"https://a.test"}`).status)
 
 	// ClientOptions tells the SDK what the "dashboard" holds.
 	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)

@@ -45,6 +45,15 @@
 //	                                                      200, 404 when not connected
 //	POST   /ah/api/v1/tool-packs/{id}/registered-users/{id}/mcp/
 //	                                                      the handler HandleMCP mounts, 404 without
+//	POST   /ah/api/v1/allowed-callback-origins/           201 new, 200 existing; governs redirects
+//	                                                      as WithAllowedCallbackOrigins does
+//
+// and every other operation of Agent Handler's OpenAPI, with state: tool
+// packs and their connectors (which decide what agentmcp/mcptest lists for
+// a pack), tool search, application credentials, access keys, the audit
+// log (which records the calls that change things), standard entity and
+// custom regex rules (organization and per tool pack) and tool description
+// overrides;
 //
 // and, with a Linked Account's token in X-Account-Token (401 without a
 // token that works, 404 for another category than the account's):
@@ -127,6 +136,11 @@
 //     not over Merge's longer schedule, so that tests finish quickly.
 //   - The callback statuses cancelled and declined are mergetest's own:
 //     Merge documents only success.
+//   - Access keys made over the API are kept and listed but do not
+//     authenticate requests: only the server's API key does.
+//   - Tool search matches the intent's words against tool names and
+//     descriptions; custom regex rules compile with Go's regexp, not
+//     Merge's (Python) syntax.
 //   - A wrong API key gets 401; Merge answers 404 to a test key used
 //     against production data and the reverse, which one server cannot
 //     tell apart.
@@ -192,6 +206,7 @@ type Server struct {
 	origins      map[string]bool
 	closeWait    time.Duration
 	mcp          http.Handler // see HandleMCP
+	ah           *agentState
 	after        afterLink
 }
 
@@ -359,6 +374,7 @@ func NewServer(opts ...ServerOption) *Server {
 		byIdentity:   map[identity]*account{},
 		agentTokens:  map[string]*agentToken{},
 		origins:      map[string]bool{},
+		ah:           newAgentState(),
 		closeWait:    c.closeWait,
 		hooks:        newDeliverer(c.webhookURL, c.webhookKey, c.retryWait),
 		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait),
@@ -564,6 +580,7 @@ func (s *Server) routes() http.Handler {
 	agent("GET", "/connectors", s.listConnectors)
 	agent("GET", "/connectors/{slug}", s.getConnector)
 	agent("DELETE", "/credentials/registered-users/{id}/connectors/{slug}", s.deleteCredential)
+	s.agentRoutes(agent)
 	api.HandleFunc(AgentPath+"/", s.agent(agentNotFound))
 	s.routeMCP(api)
 

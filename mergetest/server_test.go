@@ -159,7 +159,7 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 	assert.Equal(t, "Not found.", a.json(t)["detail"])
 	a = send(t, srv, "GET", "/api/ats/v1/candidates", "")
 	assert.Equal(t, http.StatusNotFound, a.status)
-	a = send(t, srv, "GET", ah+"/tool-packs/", "")
+	a = send(t, srv, "GET", ah+"/no-such-things/", "")
 	assert.Equal(t, http.StatusNotFound, a.status)
 	assert.Equal(t, "not_found", agentErr(t, a))
 }

@@ -7,8 +7,12 @@
 //	pack := mcptest.Mount(srv)
 //	s, err := agentmcp.Connect(ctx, c, pack.ID(), user.ID)
 //
-// The tool pack holds every connector of mergetest's catalog (GET
-// /connectors/) with its tools, named <connector>_<tool>
+// The tool pack Mount serves (ToolPackID unless WithToolPackID) holds
+// every connector of mergetest's catalog (GET /connectors/) with its
+// tools; a tool pack created on the server (CreateToolPack) is served
+// too, with the connectors and tools it enables and their descriptions
+// as the pack gives them (overrides included), read at each request. Tools
+// are named <connector>_<tool>
 // (linear_create_issue, linear_search_issues, ...). For a connector the
 // registered user has not connected, the pack also lists
 // authenticate_<connector>, and every tool of the connector answers, as
@@ -28,6 +32,7 @@ package mcptest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -110,16 +115,21 @@ func Mount(srv *mergetest.Server, opts ...Option) *ToolPack {
 	}
 	mcpHandler := mcp.NewStreamableHTTPHandler(p.server, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
 	srv.HandleMCP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.PathValue("tool_pack_id") != p.id {
-			writeError(w, http.StatusNotFound, "tool_pack_not_found", "No Tool Pack has this id.")
-			return
-		}
 		user, err := p.client.AgentHandler().GetRegisteredUser(r.Context(), r.PathValue("registered_user_id"))
 		if err != nil {
 			writeError(w, http.StatusNotFound, "registered_user_not_found", "No Registered User has this id.")
 			return
 		}
-		catalog, err := p.connectors(r.Context())
+		var catalog []agenthandler.Connector
+		if id := r.PathValue("tool_pack_id"); id == p.id {
+			catalog, err = p.connectors(r.Context())
+		} else {
+			catalog, err = p.packConnectors(r.Context(), id)
+			if errors.Is(err, agenthandler.ErrNotFound) {
+				writeError(w, http.StatusNotFound, "tool_pack_not_found", "No Tool Pack has this id.")
+				return
+			}
+		}
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "catalog_unavailable", "mcptest: reading the connectors: "+err.Error())
 			return
@@ -173,14 +183,40 @@ func (p *ToolPack) connectors(ctx context.Context) ([]agenthandler.Connector, er
 	return catalog, nil
 }
 
+// packConnectors returns the connectors of a tool pack created on the
+// server (CreateToolPack), with the tools the pack enables on each, as the
+// pack describes them (tool description overrides included). It is read
+// on every request, so that a change to the pack shows at once.
+func (p *ToolPack) packConnectors(ctx context.Context, id string) ([]agenthandler.Connector, error) {
+	pack, err := p.client.AgentHandler().GetToolPack(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []agenthandler.Connector
+	for _, k := range pack.Connectors {
+		c := agenthandler.Connector{Slug: k.Slug, Name: k.Name, SourceURL: k.SourceURL}
+		for _, t := range k.Tools {
+			c.Tools = append(c.Tools, agenthandler.ConnectorTool{Name: t.Name, Description: t.Description, CreditType: t.CreditType})
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // server returns the MCP server of one request, which lists the tools the
 // registered user sees now. A server is built once for each user, set of
-// connected connectors and authenticated_only, since building one costs
+// connected connectors, tool list and authenticated_only, since building one costs
 // far more than a request.
 func (p *ToolPack) server(r *http.Request) *mcp.Server {
 	st := r.Context().Value(stateKey{}).(*state)
 	connected := slices.Sorted(slices.Values(st.user.AuthenticatedConnectors))
-	key := fmt.Sprintf("%s %t %s", st.user.ID, st.authenticatedOnly, strings.Join(connected, ","))
+	var tools []string
+	for _, k := range st.catalog {
+		for _, t := range k.Tools {
+			tools = append(tools, k.Slug+"_"+t.Name+"="+t.Description)
+		}
+	}
+	key := fmt.Sprintf("%s %t %s %q", st.user.ID, st.authenticatedOnly, strings.Join(connected, ","), tools)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if s, ok := p.servers[key]; ok {

@@ -126,7 +126,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return cli.Report(stderr, "agentlink", err, flagOf)
 	}
 	fmt.Fprintf(stdout, "Open this link to connect %s for %s; the browser then comes back to %s\n", *connector, *userName, lp.CallbackURL)
-	fmt.Fprintf(stdout, "(only if %s is among the allowed callback origins in the Merge dashboard, Settings, API Keys: Merge skips the redirect otherwise)\n", origin(lp.CallbackURL))
+	fmt.Fprintf(stdout, "(%s is registered as an allowed callback origin, without which Merge would skip the redirect)\n", origin(lp.CallbackURL))
 	fmt.Fprintln(stdout, magicLinkLine+magicURL)
 	fmt.Fprintln(stdout, "Waiting for the callback (the link works for 30 minutes; Ctrl-C to stop)...")
 
@@ -149,12 +149,12 @@ func callbackURL(port, user string) string {
 	return "http://localhost:" + port + callbackPath + url.PathEscape(user)
 }
 
-// startLink registers the user and creates the user's link token with a
+// startLink registers lp.CallbackURL's origin as an allowed callback
+// origin (idempotent: an origin already registered is kept, so every run
+// may do it), registers the user and creates the user's link token with a
 // new state, which it gives cb to expect. It returns the registered user's
-// Agent Handler id and the magic link URL. lp.CallbackURL's origin must be
-// among the allowed callback origins of the Merge dashboard, or Merge skips
-// the redirect. Invalid params fail with a *mergelink.ValidationError
-// before any request.
+// Agent Handler id and the magic link URL. Invalid params fail with a
+// *mergelink.ValidationError before any request.
 func startLink(ctx context.Context, c *mergelink.Client, user agenthandler.RegisteredUserParams, lp agenthandler.LinkTokenParams, cb *callbacks) (registeredUserID, magicLinkURL string, err error) {
 	state, err := agenthandler.NewState()
 	if err != nil {
@@ -165,6 +165,9 @@ func startLink(ctx context.Context, c *mergelink.Client, user agenthandler.Regis
 		return "", "", err
 	}
 	ah := c.AgentHandler()
+	if _, _, err := ah.RegisterCallbackOrigin(ctx, lp.CallbackURL); err != nil {
+		return "", "", fmt.Errorf("registering the callback origin: %w", err)
+	}
 	u, _, err := ah.CreateRegisteredUser(ctx, user)
 	if err != nil {
 		return "", "", fmt.Errorf("registering the user: %w", err)

@@ -143,6 +143,14 @@ func (a *agent) journey(ctx context.Context, c *mergelink.Client, toolPack, user
 		return fmt.Errorf("connecting to the MCP server: %w", err)
 	}
 	defer s.Close()
+	// Without an allowed callback origin Merge skips the redirect back:
+	// register the local server's at every start (an origin registered
+	// before is kept, so this is safe to repeat).
+	o, created, err := c.AgentHandler().RegisterCallbackOrigin(ctx, a.local.url)
+	if err != nil {
+		return fmt.Errorf("registering the callback origin: %w", err)
+	}
+	a.say("Callback origin %s %s", o.Origin, map[bool]string{true: "registered", false: "already registered"}[created])
 	tools, err := s.Tools(ctx)
 	if err != nil {
 		return err

@@ -53,9 +53,9 @@ func runOffline(ctx context.Context, out io.Writer, f flags, args map[string]any
 	l.credentials = credentials
 	defer l.stop()
 
-	// The callback's origin is allowed, as in the Merge dashboard, or the
-	// fake skips the redirect.
-	srv := newServer(mergetest.WithAgentWebhook(l.url+webhookPath, key), mergetest.WithAllowedCallbackOrigins(l.url))
+	// journey registers the callback's origin over the API, or the fake
+	// skips the redirect as Merge does.
+	srv := newServer(mergetest.WithAgentWebhook(l.url+webhookPath, key))
 	defer srv.Close() // before the local server stops: it waits for the webhooks in flight
 	pack := mcptest.Mount(srv)
 	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
