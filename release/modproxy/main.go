@@ -37,11 +37,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: modproxy -out DIR [-rev REV] -version vX.Y.Z MODULE_DIR...")
 		os.Exit(2)
 	}
-	top, err := git("", "rev-parse", "--show-toplevel")
+	// The main checkout, not a linked worktree (release/release rehearses
+	// from one), which x/mod/zip does not take for a repository; the
+	// revision is in the object store they share.
+	common, err := git("", "rev-parse", "--path-format=absolute", "--git-common-dir")
 	if err != nil {
 		fail(err)
 	}
-	top = strings.TrimSpace(top)
+	top := filepath.Dir(strings.TrimSpace(common))
 	when, err := git(top, "log", "-1", "--format=%cI", *rev)
 	if err != nil {
 		fail(err)
