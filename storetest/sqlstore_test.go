@@ -18,7 +18,6 @@ import (
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/delivery"
 	"github.com/mergelink/mergelink/delivery/deliverytest"
-	"github.com/mergelink/mergelink/internal/testclock"
 	"github.com/mergelink/mergelink/sqlstore"
 )
 
@@ -40,7 +39,7 @@ func TestSQLStoreContract(t *testing.T) {
 			t.Parallel()
 			db := d.open(t)
 			deliverytest.Run(t, func(t *testing.T, ttl time.Duration) deliverytest.Harness {
-				clock := testclock.New()
+				clock := deliverytest.NewClock()
 				return deliverytest.Harness{
 					Store:   newSQLStore(t, db, sqlstore.Options{Dialect: d.dialect, TTL: ttl, Now: clock.Now}),
 					Advance: clock.Advance,
@@ -58,7 +57,7 @@ func TestSQLStoreSweepsExpiredRows(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			db := d.open(t)
-			clock := testclock.New()
+			clock := deliverytest.NewClock()
 			table := newTable()
 			s := newSQLStore(t, db, sqlstore.Options{Dialect: d.dialect, Table: table, TTL: time.Hour, SweepEvery: 3, Now: clock.Now})
 			ctx := context.Background()

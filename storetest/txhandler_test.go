@@ -17,7 +17,7 @@ import (
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/agenthandler"
 	"github.com/mergelink/mergelink/delivery"
-	"github.com/mergelink/mergelink/internal/testclock"
+	"github.com/mergelink/mergelink/delivery/deliverytest"
 	"github.com/mergelink/mergelink/sqlstore"
 )
 
@@ -27,7 +27,7 @@ import (
 type txFixture struct {
 	db     *sql.DB
 	store  *sqlstore.Store
-	clock  *testclock.Clock
+	clock  *deliverytest.Clock
 	ledger string
 	calls  atomic.Int32
 	then   func(ctx context.Context, ev *mergelink.WebhookEvent) error
@@ -36,7 +36,7 @@ type txFixture struct {
 
 func newTxFixture(t *testing.T, dialect sqlstore.Dialect, db *sql.DB) *txFixture {
 	t.Helper()
-	f := &txFixture{db: db, clock: testclock.New(), ledger: newTable() + "_ledger"}
+	f := &txFixture{db: db, clock: deliverytest.NewClock(), ledger: newTable() + "_ledger"}
 	f.store = newSQLStore(t, db, sqlstore.Options{Dialect: dialect, Now: f.clock.Now})
 	_, err := db.Exec("CREATE TABLE " + f.ledger + " (account_id TEXT NOT NULL, delivery_key TEXT NOT NULL)")
 	require.NoError(t, err)
