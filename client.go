@@ -87,7 +87,7 @@ func WithAgentHandlerBaseURL(u string) Option {
 func checkBaseURL(c *validate.Checker, field, raw string) string {
 	u, err := validate.BaseURL(raw)
 	if err != nil {
-		c.Add(field, err.Error(), validate.QuoteURLHidingQuery(raw))
+		c.Add(field, err.Error(), validate.QuoteURL(raw))
 	}
 	return u
 }
@@ -176,7 +176,7 @@ func WithAllowedCallbackOrigins(origins ...string) Option {
 		for _, raw := range origins {
 			origin, err := validate.Origin(raw)
 			if err != nil {
-				o.check.Add("WithAllowedCallbackOrigins", err.Error(), validate.QuoteURLHidingQuery(raw))
+				o.check.Add("WithAllowedCallbackOrigins", err.Error(), validate.QuoteURL(raw))
 				continue
 			}
 			o.origins = append(o.origins, origin)

@@ -157,13 +157,14 @@ func TestTransportErrorRetried(t *testing.T) {
 }
 
 // A redirect is the answer: it is neither followed nor retried, and the
-// error says where it pointed, without the query, fragment or user info.
+// error says where it pointed, with the query, fragment and user info
+// masked.
 func TestRedirectNotFollowed(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ location, want string }{
-		{"/loop?api_key=s3cret#frag", "/loop"},
-		{"https://user:s3cret@other.example:8443/x?token=s3cret", "https://other.example:8443/x"},
-		{"http://user:s3cret@[bad/x", "http://[bad/x"},
+		{"/loop?api_key=s3cret#frag", "/loop?***#***"},
+		{"https://user:s3cret@other.example:8443/x?token=s3cret", "https://***@other.example:8443/x?***"},
+		{"http://user:s3cret@[bad/x", "http://***@[bad/x"},
 		{"", ""},
 		{"/" + strings.Repeat("é", maxLocation), "/" + strings.Repeat("é", maxLocation/2-1) + "..."},
 	} {
