@@ -389,11 +389,12 @@ func retryable(status int) bool {
 	return status == 0 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 }
 
-// post sends a payload once, signed with the current key.
+// post sends a payload once, signed with the current key. Its errors show
+// url as the SDK shows every URL: a receiver's URL may carry a token.
 func (d *deliverer) post(url string, payload []byte) (int, error) {
 	req, err := http.NewRequestWithContext(d.ctx, http.MethodPost, url, bytes.NewReader(payload))
 	if err != nil {
-		return 0, err
+		return 0, secret.URLError(err)
 	}
 	d.mu.Lock()
 	key := d.key
@@ -403,7 +404,7 @@ func (d *deliverer) post(url string, payload []byte) (int, error) {
 	req.Header.Set(d.header, d.sign(payload, key))
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, secret.URLError(err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	resp.Body.Close()

@@ -1,6 +1,10 @@
 package secret
 
-import "strings"
+import (
+	"errors"
+	"net/url"
+	"strings"
+)
 
 // Mask stands for what URL hides.
 const Mask = "***"
@@ -66,4 +70,16 @@ func isSchemePrefix(s string) bool {
 		}
 	}
 	return true
+}
+
+// URLError masks the URL that the *url.Error in err's chain quotes (the
+// error of an http.Client, or of url.Parse), by URL's rule, in place, and
+// returns err. Call it before wrapping err: fmt.Errorf keeps the text of
+// what it wraps as it was.
+func URLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = URL(ue.URL)
+	}
+	return err
 }

@@ -1,6 +1,9 @@
 package secret
 
 import (
+	"errors"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -28,6 +31,17 @@ func TestURLMasksUserInfoQueryAndFragment(t *testing.T) {
 	} {
 		assert.Equal(t, want, URL(raw), "URL(%q)", raw)
 	}
+}
+
+func TestURLErrorMasksTheQuotedURL(t *testing.T) {
+	t.Parallel()
+	_, perr := url.Parse("https://u:TOKEN@h/p?k=TOKEN\x7f")
+	err := fmt.Errorf("sending: %w", URLError(perr))
+	assert.NotContains(t, err.Error(), "TOKEN")
+	assert.Contains(t, err.Error(), "https://***@h/p?***")
+	assert.Nil(t, URLError(nil))
+	plain := errors.New("no URL in here")
+	assert.Same(t, plain, URLError(plain))
 }
 
 // FuzzURL checks the one rule on any string: what URL shows is a prefix of
@@ -78,6 +92,23 @@ func FuzzURL(f *testing.F) {
 		}
 		if visible != rest[:j]+want {
 			t.Fatalf("URL(%q) = %q: want %q for what follows the user info", raw, got, rest[:j]+want)
+		}
+	})
+}
+
+// FuzzURLError checks that the error of a URL that does not parse quotes
+// it, once masked, as URL shows it.
+func FuzzURLError(f *testing.F) {
+	f.Add("https://u:TOKEN@h/p?k=TOKEN\x7f")
+	f.Add("http://[::1/x#TOKEN")
+	f.Fuzz(func(t *testing.T, raw string) {
+		_, err := url.Parse(raw)
+		var ue *url.Error
+		if !errors.As(URLError(err), &ue) {
+			return
+		}
+		if ue.URL != URL(raw) {
+			t.Fatalf("url.Parse(%q) fails quoting %q, not %q", raw, ue.URL, URL(raw))
 		}
 	})
 }
