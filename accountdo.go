@@ -27,8 +27,9 @@ import (
 //
 // path may carry a query ("employees?page_size=10"); it must be relative:
 // no scheme, no host, no leading '/', no "." or ".." segment, no fragment,
-// valid UTF-8. Escape an id you put in it with url.PathEscape. A POST
-// carries an Idempotency-Key, the same on every retry.
+// valid UTF-8. Escape an id you put in it with url.PathEscape. A write
+// (POST, PUT, PATCH, DELETE) carries an Idempotency-Key, the same on every
+// retry, so that a retry cannot act twice.
 //
 // It fails with a *ValidationError, having sent nothing, when the account,
 // method, path, body or out is wrong (out must be nil or a non-nil

@@ -109,7 +109,10 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithMaxRetries sets how many times a failed request is retried (default
-// 3); 0 disables retries. NewClient fails for n below 0 or above 20.
+// 3); 0 disables retries. Only a request that cannot act twice is retried:
+// GET, HEAD, OPTIONS, PUT and DELETE, and a POST or PATCH that carries an
+// Idempotency-Key (every Unified API write does; Agent Handler takes none).
+// NewClient fails for n below 0 or above 20.
 func WithMaxRetries(n int) Option {
 	return func(o *options) {
 		if n < 0 || n > 20 {
