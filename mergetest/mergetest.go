@@ -252,7 +252,9 @@ func WithWebhookRetryWait(d time.Duration) ServerOption {
 }
 
 // WithClock makes the server read the time from now, so that tests can let
-// link tokens expire without waiting.
+// link tokens expire without waiting. Agent Handler webhooks carry its time
+// as created_at, which agenthandler's receivers check against the real
+// clock (agenthandler.WithWebhookTolerance).
 func WithClock(now func() time.Time) ServerOption {
 	return func(c *config) {
 		if now == nil {

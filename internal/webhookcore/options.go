@@ -22,6 +22,8 @@ type Options struct {
 	lease   time.Duration
 	logger  *slog.Logger
 	check   *validate.Checker
+
+	tolerance time.Duration // 0: not set
 }
 
 // Option configures a Handler. A wrong option makes New fail with a
@@ -68,4 +70,16 @@ func WithDeliveryLease(d time.Duration) Option {
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *Options) { o.logger = l }
+}
+
+// WithTolerance sets how far from now a delivery's signed time may be
+// (Spec.Dated): older, or further ahead, is refused as a possible replay.
+func WithTolerance(d time.Duration) Option {
+	return func(o *Options) {
+		if d <= 0 {
+			o.check.Add("WithWebhookTolerance", "must be positive", d.String())
+			return
+		}
+		o.tolerance = d
+	}
 }
