@@ -145,9 +145,10 @@ func (s *Session) Awaiting() []string {
 // An authenticate answer (see Result.Auth for when an answer is one)
 // gives a Result whose Auth is set, and no error; any other answer,
 // however it looks, gives the tool's content unchanged. A tool that fails
-// on its own gives a Result with IsError. Call fails with a *mergelink.APIError for a non-2xx HTTP
-// answer, and with the server's JSON-RPC error (*jsonrpc.Error) for a
-// request it refuses, an unknown tool say.
+// on its own gives a Result with IsError. Call fails with a
+// *mergelink.APIError for a non-2xx HTTP answer, and with the server's
+// JSON-RPC error (*jsonrpc.Error) for a request it refuses, an unknown
+// tool say.
 func (s *Session) Call(ctx context.Context, name string, args any) (*Result, error) {
 	if name == "" {
 		return nil, errors.New("agentmcp: Call: the tool name is empty")

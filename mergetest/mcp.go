@@ -27,8 +27,8 @@ func (s *Server) routeMCP(api *http.ServeMux) {
 	serve := func(w http.ResponseWriter, r *http.Request) {
 		h := locked(s, func() http.Handler { return s.mcp })
 		if h == nil {
-			rep := encode(agentNotFound(r, nil))
-			writeRaw(w, rep.status, rep.data)
+			status, data := encode(agentNotFound(r, nil))
+			writeRaw(w, status, data)
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -58,14 +58,17 @@ func (s *Server) unified(f handler, idempotent bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body) // already read into memory by gate
 		key := r.Header.Get("Idempotency-Key")
-		rep := locked(s, func() raw { return s.idempotent(r, body, key, idempotent, f) })
+		rep := locked(s, func() raw {
+			status, data := s.idempotent(r, body, key, idempotent, f)
+			return raw{status, data}
+		})
 		writeRaw(w, rep.status, rep.data)
 	}
 }
 
 // idempotent runs f, or replays the answer kept under key. It runs with s.mu
 // held.
-func (s *Server) idempotent(r *http.Request, body []byte, key string, idempotent bool, f handler) raw {
+func (s *Server) idempotent(r *http.Request, body []byte, key string, idempotent bool, f handler) (int, []byte) {
 	if !idempotent || key == "" {
 		return encode(f(r, body))
 	}
@@ -78,11 +81,11 @@ func (s *Server) idempotent(r *http.Request, body []byte, key string, idempotent
 		if prev.fingerprint != fp {
 			return encode(problems(newProblem("IDEMPOTENCY_KEY_REUSED", "Idempotency-Key reused", "", "This Idempotency-Key was already used with other parameters; use a new key for a new request.")))
 		}
-		return raw{prev.status, prev.data}
+		return prev.status, prev.data
 	}
-	rep := encode(f(r, body))
-	s.idempotency[key] = idempotentReply{fingerprint: fp, at: s.now(), status: rep.status, data: rep.data}
-	return rep
+	status, data := encode(f(r, body))
+	s.idempotency[key] = idempotentReply{fingerprint: fp, at: s.now(), status: status, data: data}
+	return status, data
 }
 
 // idempotencyScope names whose Idempotency-Keys r's key is among: those of
@@ -98,22 +101,25 @@ func idempotencyScope(r *http.Request) string {
 func (s *Server) agent(f handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		rep := locked(s, func() raw { return encode(f(r, body)) })
+		rep := locked(s, func() raw {
+			status, data := encode(f(r, body))
+			return raw{status, data}
+		})
 		writeRaw(w, rep.status, rep.data)
 	}
 }
 
 // encode marshals a reply. It runs under s.mu, so that the state it reads
 // is not changed meanwhile.
-func encode(rep reply) raw {
+func encode(rep reply) (int, []byte) {
 	if rep.v == nil {
-		return raw{rep.status, nil}
+		return rep.status, nil
 	}
 	data, err := json.Marshal(rep.v)
 	if err != nil {
 		panic("mergetest: encoding a reply: " + err.Error())
 	}
-	return raw{rep.status, data}
+	return rep.status, data
 }
 
 func writeRaw(w http.ResponseWriter, status int, data []byte) {
@@ -133,8 +139,8 @@ func writeError(w http.ResponseWriter, kind apiKind, status int, code, message s
 	} else {
 		rep = detail(status, message)
 	}
-	enc := encode(rep)
-	writeRaw(w, enc.status, enc.data)
+	status, data := encode(rep)
+	writeRaw(w, status, data)
 }
 
 // problem is one entry of a Unified error body's "errors" list.
