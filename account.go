@@ -127,7 +127,7 @@ func (a *Account) do(ctx context.Context, method, rel, shown string, body, out a
 		URL:        url + rel,
 		Path:       path + shown,
 		Body:       body,
-		Idempotent: method == http.MethodPost,
+		Idempotent: method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions, // a write
 		Header:     http.Header{AccountTokenHeader: {*a.token}},
 	}, out)
 }

@@ -93,7 +93,7 @@ func accountCalls() []accountCall {
 // Every call of an Account sends its method to its path below the
 // account's category, with the account token in X-Account-Token beside
 // the API key, a body only where one is sent, and an Idempotency-Key on
-// each POST.
+// each write.
 func TestAccountWire(t *testing.T) {
 	t.Parallel()
 	for _, category := range []mergelink.Category{mergelink.CategoryHRIS, mergelink.CategoryATS, mergelink.CategoryFileStorage} {
@@ -118,8 +118,8 @@ func TestAccountWire(t *testing.T) {
 				} else {
 					assert.JSONEq(t, call.body, string(r.Body))
 				}
-				if call.method == http.MethodPost {
-					assert.Regexp(t, uuidV4, r.Header.Get("Idempotency-Key"))
+				if call.method != http.MethodGet && call.method != http.MethodHead && call.method != http.MethodOptions {
+					assert.Regexp(t, uuidV4, r.Header.Get("Idempotency-Key"), "every write carries one")
 				} else {
 					assert.Empty(t, r.Header.Get("Idempotency-Key"))
 				}
@@ -368,5 +368,26 @@ func TestAccountCanceled(t *testing.T) {
 		_, err := call.do(ctx, c.Account(mergelink.CategoryHRIS, secretAccountToken))
 		assert.True(t, errors.Is(err, context.Canceled), "%s: %v", call.name, err)
 		assert.False(t, strings.Contains(fmt.Sprint(err), secretAccountToken))
+	}
+}
+
+// Account.Do retries a write only with an Idempotency-Key, the same on
+// every attempt: a PATCH answered 503 is sent again carrying the key of its
+// first attempt, so Merge can tell the retry from a second change.
+func TestAccountDoWritesRetriedWithOneKey(t *testing.T) {
+	t.Parallel()
+	for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		t.Run(method, func(t *testing.T) {
+			t.Parallel()
+			c, mux := setup(t, mergelink.WithMaxRetries(2))
+			rec := newWireRecorder(t, wireAnswer{503, `{"detail":"busy"}`}, wireAnswer{200, `{}`})
+			mux.Handle("/api/", rec)
+			require.NoError(t, c.Account(mergelink.CategoryHRIS, secretAccountToken).Do(context.Background(), method, "employees/e1", map[string]string{"first_name": "Ada"}, nil))
+			reqs := rec.requests()
+			require.Len(t, reqs, 2, "retried after the 503")
+			key := reqs[0].Header.Get("Idempotency-Key")
+			assert.Regexp(t, uuidV4, key)
+			assert.Equal(t, key, reqs[1].Header.Get("Idempotency-Key"), "the retry carries the first attempt's key")
+		})
 	}
 }

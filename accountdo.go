@@ -27,8 +27,9 @@ import (
 //
 // path may carry a query ("employees?page_size=10"); it must be relative:
 // no scheme, no host, no leading '/', no "." or ".." segment, no fragment,
-// valid UTF-8. Escape an id you put in it with url.PathEscape. A POST
-// carries an Idempotency-Key, the same on every retry.
+// valid UTF-8. Escape an id you put in it with url.PathEscape. A write
+// (POST, PUT, PATCH, DELETE) carries an Idempotency-Key, the same on every
+// retry, so that a retry cannot act twice.
 //
 // It fails with a *ValidationError, having sent nothing, when the account,
 // method, path, body or out is wrong (out must be nil or a non-nil
@@ -117,10 +118,11 @@ func failed[T any](err error) iter.Seq2[T, error] {
 
 // checkUnifiedPath checks path, relative to a category's API, and returns
 // it as it is sent (escaped, with its query when withQuery allows one) and
-// as errors show it (without the query, which may hold a secret).
+// as errors show it (without the query, which may hold a secret). A
+// refused path shows as validate.QuoteURL shows a URL: its user info, query
+// and fragment may hold a token.
 func checkUnifiedPath(ck *validate.Checker, field, path string, withQuery bool) (rel, shown string) {
-	before, _, _ := strings.Cut(path, "?")
-	value := validate.Quote(before) // the query may hold a secret
+	value := validate.QuoteURL(path)
 	const relative = `must be relative to the category's API, such as "employees" or "employees/{id}"`
 	if path == "" {
 		ck.Add(field, "required: "+relative[len("must be "):], "")

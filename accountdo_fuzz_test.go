@@ -1,6 +1,7 @@
 package mergelink
 
 import (
+	"errors"
 	"net/url"
 	"path"
 	"strings"
@@ -11,7 +12,8 @@ import (
 
 // FuzzUnifiedPath checks that every path Do and Paginate accept stays
 // below the category's API on the base host, once a client or a server
-// resolves it, dot segments and escapes included.
+// resolves it, dot segments and escapes included, and that a path they
+// refuse shows as validate.QuoteURL shows a URL, or not at all.
 func FuzzUnifiedPath(f *testing.F) {
 	for _, seed := range []string{"employees", "employees/e1?expand=manager", "../x", "%2e%2e/x", "//evil", "a/./b", "a:b", "employees/%2F..%2F"} {
 		f.Add(seed)
@@ -20,7 +22,13 @@ func FuzzUnifiedPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p string) {
 		ck := validate.New("fuzz")
 		rel, shown := checkUnifiedPath(ck, "path", p, true)
-		if ck.Err() != nil {
+		var ve *ValidationError
+		if errors.As(ck.Err(), &ve) {
+			for _, pr := range ve.Problems {
+				if pr.Value != "" && pr.Value != validate.QuoteURL(p) {
+					t.Fatalf("%q: refused, showing %s, not what validate.QuoteURL shows", p, pr.Value)
+				}
+			}
 			return
 		}
 		u, err := url.Parse(base + rel)

@@ -87,7 +87,7 @@ func WithAgentHandlerBaseURL(u string) Option {
 func checkBaseURL(c *validate.Checker, field, raw string) string {
 	u, err := validate.BaseURL(raw)
 	if err != nil {
-		c.Add(field, err.Error(), validate.QuoteURLHidingQuery(raw))
+		c.Add(field, err.Error(), validate.QuoteURL(raw))
 	}
 	return u
 }
@@ -109,7 +109,10 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithMaxRetries sets how many times a failed request is retried (default
-// 3); 0 disables retries. NewClient fails for n below 0 or above 20.
+// 3); 0 disables retries. Only a request that cannot act twice is retried:
+// GET, HEAD, OPTIONS, PUT and DELETE, and a POST or PATCH that carries an
+// Idempotency-Key (every Unified API write does; Agent Handler takes none).
+// NewClient fails for n below 0 or above 20.
 func WithMaxRetries(n int) Option {
 	return func(o *options) {
 		if n < 0 || n > 20 {
@@ -176,7 +179,7 @@ func WithAllowedCallbackOrigins(origins ...string) Option {
 		for _, raw := range origins {
 			origin, err := validate.Origin(raw)
 			if err != nil {
-				o.check.Add("WithAllowedCallbackOrigins", err.Error(), validate.QuoteURLHidingQuery(raw))
+				o.check.Add("WithAllowedCallbackOrigins", err.Error(), validate.QuoteURL(raw))
 				continue
 			}
 			o.origins = append(o.origins, origin)

@@ -100,13 +100,13 @@ func TestBaseURLUserInfoNotShown(t *testing.T) {
 func TestBaseURLQueryNotShown(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ raw, shown string }{
-		{"https://api.merge.dev/api?api_key=hunter2", `"https://api.merge.dev/api?api_key=***"`},
-		{"https://api.merge.dev/api?a=1&token=hunter2&hunter2", `"https://api.merge.dev/api?a=***&token=***&***"`},
-		{"https://api.merge.dev/api?x=hunter2#hunter2", `"https://api.merge.dev/api?x=***#***"`},
+		{"https://api.merge.dev/api?api_key=hunter2", `"https://api.merge.dev/api?***"`},
+		{"https://api.merge.dev/api?a=1&token=hunter2&hunter2", `"https://api.merge.dev/api?***"`},
+		{"https://api.merge.dev/api?x=hunter2#hunter2", `"https://api.merge.dev/api?***#***"`},
 		{"https://api.merge.dev/api#access_token=hunter2", `"https://api.merge.dev/api#***"`},
-		{"https://api.merge.dev/api?email=me@hunter2.example", `"https://api.merge.dev/api?email=***"`},
-		{"https://admin:hunter2@api.merge.dev/api?key=hunter2", `"https://***@api.merge.dev/api?key=***"`},
-		{"http://api.merge.dev/api?key=hunter2", `"http://api.merge.dev/api?key=***"`},
+		{"https://api.merge.dev/api?email=me@hunter2.example", `"https://***"`},
+		{"https://admin:hunter2@api.merge.dev/api?key=hunter2", `"https://***@api.merge.dev/api?***"`},
+		{"http://api.merge.dev/api?key=hunter2", `"http://api.merge.dev/api?***"`},
 	} {
 		for _, opt := range []mergelink.Option{mergelink.WithBaseURL(tc.raw), mergelink.WithAgentHandlerBaseURL(tc.raw)} {
 			_, err := mergelink.NewClient(testAPIKey, opt)

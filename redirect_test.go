@@ -59,7 +59,7 @@ func (rec *witness) take() []string {
 // status and wherever it points: the API key, the body and the
 // Idempotency-Key never reach the target, a POST is never turned into a
 // GET, and the caller gets an *APIError saying where the redirect pointed,
-// without its query. The caller's http.Client is left as it was.
+// with its user info, query and fragment masked. The caller's http.Client is left as it was.
 func TestRedirectsAreNotFollowed(t *testing.T) {
 	plain, secure := newWitness(t, false), newWitness(t, true)
 	port := func(s *httptest.Server) string { return s.URL[strings.LastIndex(s.URL, ":")+1:] }
@@ -91,11 +91,11 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	ah := c.AgentHandler()
 
 	targets := []struct{ name, url, want string }{
-		{"same host, other port", plain.srv.URL + "/x?api_key=s3cret", plain.srv.URL + "/x"},
-		{"same host, other scheme and port", secure.srv.URL + "/x?token=s3cret#frag", secure.srv.URL + "/x"},
-		{"other host", "http://localhost:" + port(plain.srv) + "/x?s3cret", "http://localhost:" + port(plain.srv) + "/x"},
-		{"same server, other path", "/base/elsewhere/x?q=s3cret", "/base/elsewhere/x"},
-		{"user info", "http://user:s3cret@localhost:" + port(plain.srv) + "/x", "http://localhost:" + port(plain.srv) + "/x"},
+		{"same host, other port", plain.srv.URL + "/x?api_key=s3cret", plain.srv.URL + "/x?***"},
+		{"same host, other scheme and port", secure.srv.URL + "/x?token=s3cret#frag", secure.srv.URL + "/x?***#***"},
+		{"other host", "http://localhost:" + port(plain.srv) + "/x?s3cret", "http://localhost:" + port(plain.srv) + "/x?***"},
+		{"same server, other path", "/base/elsewhere/x?q=s3cret", "/base/elsewhere/x?***"},
+		{"user info", "http://user:s3cret@localhost:" + port(plain.srv) + "/x", "http://***@localhost:" + port(plain.srv) + "/x"},
 	}
 	calls := []struct {
 		name, method, path string

@@ -65,6 +65,20 @@ func TestSecretsNeverShowAfterTheLink(t *testing.T) {
 		a := c.Account(mergelink.CategoryHRIS, leakAccountToken)
 		lc.err("Do with a path holding the token", a.Do(ctx, http.MethodGet, "/x?account_token="+leakAccountToken, nil, nil))
 		lc.err("Do with a scheme", a.Do(ctx, http.MethodGet, "https://evil.example/?t="+leakAccountToken, nil, nil))
+		for i, refused := range []string{
+			"https://user:" + leakAccountToken + "@evil.example/employees",
+			"//user:" + leakAccountToken + "@evil.example/employees",
+			"employees#" + leakAccountToken,
+			"employees/../x#" + leakAccountToken,
+		} {
+			err := a.Do(ctx, http.MethodGet, refused, nil, nil)
+			var ve *mergelink.ValidationError
+			assert.ErrorAs(t, err, &ve, i)
+			lc.err(fmt.Sprint("Do with refused path ", i), err)
+			_, err = readAll(mergelink.Paginate[any](ctx, a, refused, nil))
+			assert.ErrorAs(t, err, &ve, i)
+			lc.err(fmt.Sprint("Paginate with refused path ", i), err)
+		}
 		_, err := readAll(mergelink.Paginate[any](ctx, a, "employees?t="+leakAccountToken, nil))
 		lc.err("Paginate with a query in the path", err)
 	})

@@ -37,3 +37,28 @@ func FuzzNextPage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNextPageError checks that refusing a next page link never shows a
+// secret a server may echo into it: in its user info, query or fragment,
+// whether the link parses or not.
+func FuzzNextPageError(f *testing.F) {
+	f.Add("https://ah-api.merge.dev/api/v1/registered-users/")
+	f.Add("http://[::1/registered-users/")
+	f.Add("https://other.example/x")
+	f.Fuzz(func(t *testing.T, link string) {
+		const secret = "SECRETVALUE"
+		if strings.Contains(link, secret) {
+			return
+		}
+		base, err := url.Parse("https://ah-api.merge.dev/api/v1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, next := range []string{link + "?key=" + secret, link + "#" + secret, "https://u:" + secret + "@" + link} {
+			_, err := onAgentHost(base, "/registered-users/", pageName(base, next))
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Fatalf("next %q: the error shows the secret: %v", next, err)
+			}
+		}
+	})
+}

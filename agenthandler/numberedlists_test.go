@@ -108,3 +108,36 @@ func TestNumberedListsRefuseNextOffHost(t *testing.T) {
 	}
 	t.Cleanup(func() { assert.Zero(t, leaked.Load(), "no request reached the other host") })
 }
+
+// A next link that does not parse is refused without showing what it may
+// hold: an API key a server echoes into its user info, query or fragment.
+func TestNumberedListsHideTheSecretsOfABadNextLink(t *testing.T) {
+	t.Parallel()
+	const secret = "sk_live_ECHOED"
+	for list, l := range numberedLists {
+		for _, next := range []string{
+			"http://[::1/" + l.path + "?api_key=" + secret,
+			"http://user:" + secret + "@[::1/" + l.path,
+			"http://[::1/" + l.path + "#" + secret,
+			"/base/api/v1/" + l.path + "?page=2&key=" + secret + "\x7f",
+		} {
+			t.Run(fmt.Sprintf("%s/%q", list, next), func(t *testing.T) {
+				t.Parallel()
+				f := setup(t)
+				f.mux.HandleFunc("GET /api/v1/"+l.path+"{$}", func(w http.ResponseWriter, r *http.Request) {
+					writeJSON(w, http.StatusOK, map[string]any{"count": 2, "next": next, "results": []any{l.item}})
+				})
+				var errs []error
+				for err := range l.read(f) {
+					if err != nil {
+						errs = append(errs, err)
+					}
+				}
+				require.Len(t, errs, 1)
+				assert.Contains(t, errs[0].Error(), "is not a URL")
+				assert.NotContains(t, errs[0].Error(), secret)
+				assert.Equal(t, int64(1), f.requests())
+			})
+		}
+	}
+}

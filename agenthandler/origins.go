@@ -51,11 +51,11 @@ func checkCallbackOrigin(v *validate.Checker, raw string) string {
 	}
 	o, err := validate.Origin(raw)
 	if err != nil {
-		v.Add("origin", err.Error(), validate.QuoteURLHidingQuery(raw))
+		v.Add("origin", err.Error(), validate.QuoteURL(raw))
 		return ""
 	}
 	if scheme, host, _ := strings.Cut(o, "://"); scheme == "http" && !isLocalhost(host) {
-		v.Add("origin", "plain http is allowed only for http://localhost:PORT (not a loopback address such as 127.0.0.1): use https, a custom app scheme, or localhost", validate.QuoteURLHidingQuery(raw))
+		v.Add("origin", "plain http is allowed only for http://localhost:PORT (not a loopback address such as 127.0.0.1): use https, a custom app scheme, or localhost", validate.QuoteURL(raw))
 		return ""
 	}
 	return o

@@ -82,11 +82,14 @@ func pageName(from *url.URL, next string) string {
 
 // onAgentHost resolves a page link against base and returns it, unless it
 // does not parse, or leaves base's scheme and host or carries user info:
-// the request to it carries the API key. path names the list in the error.
+// the request to it carries the API key. path names the list in the error,
+// which shows the link as validate.QuoteURL does, since a server may echo
+// the key into it.
 func onAgentHost(base *url.URL, path, link string) (*url.URL, error) {
 	u, err := base.Parse(link)
 	if err != nil {
-		return nil, fmt.Errorf("mergelink: GET %s: the next page link %s is not a URL: %w", path, validate.Quote(link), err)
+		// url.Parse's error quotes the whole link: it is not shown.
+		return nil, fmt.Errorf("mergelink: GET %s: the next page link %s is not a URL", path, validate.QuoteURL(link))
 	}
 	if u.Scheme != base.Scheme || !strings.EqualFold(u.Host, base.Host) || u.User != nil {
 		return nil, fmt.Errorf("mergelink: GET %s: not following the next page link to %s://%s: it leaves the Agent Handler host %s://%s, and the request would carry the API key",

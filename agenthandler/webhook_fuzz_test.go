@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mergelink/mergelink/agenthandler"
 )
@@ -96,7 +97,14 @@ func FuzzParseWebhook(f *testing.F) {
 			key = "k"
 		}
 		sig := agenthandler.SignWebhook(payload, key)
-		ev, err := agenthandler.ParseWebhook(payload, sig, key)
+		ev, err := agenthandler.ParseWebhookWithTolerance(payload, sig, 0, key)
+		if _, derr := agenthandler.ParseWebhook(payload, sig, key); errors.Is(derr, agenthandler.ErrStaleWebhook) {
+			if ev == nil || ev.CreatedAt.IsZero() || time.Since(ev.CreatedAt).Abs() <= agenthandler.DefaultWebhookTolerance {
+				t.Fatalf("refused as stale, but its time %v is within the tolerance: %v", ev, derr)
+			}
+		} else if ev != nil && !ev.CreatedAt.IsZero() && time.Since(ev.CreatedAt).Abs() > agenthandler.DefaultWebhookTolerance+time.Minute {
+			t.Fatalf("an event created at %s passed the default tolerance: %v", ev.CreatedAt, derr)
+		}
 		var probe any
 		isObject := json.Unmarshal(payload, &probe) == nil && isMap(probe)
 		if err != nil {

@@ -155,14 +155,18 @@ type WebhookEvent struct {
 
 // ParseWebhook verifies payload's signature under keys, as
 // VerifyWebhookSignature does, and only then decodes it. It fails with the
-// errors of VerifyWebhookSignature, and with a *WebhookPayloadError
-// (matching ErrNotWebhookPayload) for a signed body that is not a JSON
-// object.
+// errors of VerifyWebhookSignature, with a *WebhookPayloadError (matching
+// ErrNotWebhookPayload) for a signed body that is not a JSON object, and
+// with a *StaleWebhookError (matching ErrStaleWebhook) for an event whose
+// signed time is more than DefaultWebhookTolerance from now: a replay of an
+// old delivery, which the delivery store may have forgotten
+// (ParseWebhookWithTolerance sets another tolerance).
 //
 // The envelope is read leniently, the first field found of each kind: the
-// event from "event", "event_type", "type", "eventType" or "event_name" (a
-// string, or an object with a "type" or "name"), or from "hook.event" as
-// in the Unified API's webhooks; the id from "id", "event_id", "eventId",
+// event from the first string of "event", "event_type", "type",
+// "eventType" or "event_name", at the top level only (a name inside an
+// object is content, such as what an inbound_webhook.received forwards,
+// and never the event); the id from "id", "event_id", "eventId",
 // "webhook_id" or "delivery_id"; the time from "created_at", "createdAt",
 // "timestamp", "occurred_at" or "sent_at"; the data from "data",
 // "payload" or "object". A field of an unexpected type is skipped rather
@@ -171,10 +175,7 @@ type WebhookEvent struct {
 // it. Credential and RegisteredUser give typed access to the data of
 // credential.* and registered_user.* events.
 func ParseWebhook(payload []byte, signature string, keys ...string) (*WebhookEvent, error) {
-	if err := VerifyWebhookSignature(payload, signature, keys...); err != nil {
-		return nil, err
-	}
-	return decodeWebhook(payload)
+	return ParseWebhookWithTolerance(payload, signature, DefaultWebhookTolerance, keys...)
 }
 
 // envelope names, in order of preference.
@@ -221,24 +222,15 @@ func decodeWebhook(payload []byte) (*WebhookEvent, error) {
 	return ev, nil
 }
 
-// eventName finds the event's name in the envelope.
+// eventName finds the event's name in the envelope's own fields: the
+// first of eventFields that holds a string. A name nested deeper (an
+// object under "event", or the data of an inbound_webhook.received, which
+// forwards what another service sent) is content, never the event.
 func eventName(env map[string]json.RawMessage) string {
 	for _, name := range eventFields {
-		raw, ok := env[name]
-		if !ok {
-			continue
-		}
-		if s, ok := str(raw); ok && s != "" {
+		if s, ok := str(env[name]); ok && s != "" {
 			return s
 		}
-		if inner := object(raw); inner != nil {
-			if s := firstString(inner, []string{"type", "name"}); s != "" {
-				return s
-			}
-		}
-	}
-	if hook := object(env["hook"]); hook != nil {
-		return firstString(hook, []string{"event"})
 	}
 	return ""
 }

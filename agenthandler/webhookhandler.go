@@ -23,7 +23,8 @@ import (
 //   - 405 (with Allow: POST) for another method,
 //   - 413 for a body over the limit,
 //   - 401 for a missing or wrong signature,
-//   - 400 for a signed body that is not a JSON object,
+//   - 400 for a signed body that is not a JSON object, or whose signed
+//     time is outside the tolerance (WithWebhookTolerance): a replay,
 //
 // all without calling the function; 200 after the function succeeds and
 // its outcome is recorded, 500 when it fails, so that Agent Handler
@@ -101,13 +102,14 @@ func NewWebhookHandler(fn func(context.Context, *WebhookEvent) error, keys []str
 		Name:            "agent handler webhook",
 		SignatureHeader: SignatureHeader,
 		Parse: func(body []byte, sig string) (*WebhookEvent, error) {
-			return ParseWebhook(body, sig, h.keys...)
+			return ParseWebhookWithTolerance(body, sig, h.core.Tolerance(), h.keys...)
 		},
 		NoSignature:  ErrNoSignature,
 		BadSignature: ErrInvalidSignature,
+		Dated:        true,
 	}
-	// The default lease goes first, so that the caller's options win.
-	opts = append([]WebhookOption{webhookcore.WithDeliveryLease(DefaultWebhookLease)}, opts...)
+	// The defaults go first, so that the caller's options win.
+	opts = append([]WebhookOption{webhookcore.WithDeliveryLease(DefaultWebhookLease), webhookcore.WithTolerance(DefaultWebhookTolerance)}, opts...)
 	core, err := webhookcore.New(spec, fn, "agenthandler.NewWebhookHandler options", opts)
 	if err != nil {
 		return nil, err

@@ -40,6 +40,7 @@ type options struct {
 	authenticatedOnly bool
 	httpClient        *http.Client
 	logger            *slog.Logger
+	magicLinkHosts    []string
 }
 
 // WithAuthenticatedOnly asks the server to list only the tools of the
@@ -50,6 +51,16 @@ type options struct {
 // payload (see Result.Auth).
 func WithAuthenticatedOnly(on bool) Option {
 	return func(o *options) { o.authenticatedOnly = on }
+}
+
+// WithMagicLinkHosts adds hosts (host, or host:port, as a URL writes them)
+// on which an authenticate answer's magic link is trusted, beside the
+// client's region's Agent Handler and Link hosts
+// (agenthandler.Client.MagicLinkHosts): for a host Merge uses that the SDK
+// does not know yet. A link on any other host is never an authenticate
+// answer (see Result.Auth).
+func WithMagicLinkHosts(hosts ...string) Option {
+	return func(o *options) { o.magicLinkHosts = append(o.magicLinkHosts, hosts...) }
 }
 
 // WithHTTPClient sets the *http.Client the MCP requests go through, for
@@ -131,7 +142,8 @@ func Connect(ctx context.Context, c *mergelink.Client, toolPackID, registeredUse
 		DisableStandaloneSSE: true,
 		MaxRetries:           -1,
 	}
-	s := &Session{path: path, pending: map[string]bool{}}
+	extra := o.magicLinkHosts
+	s := &Session{path: path, pending: map[string]bool{}, onMerge: func(link string) error { return ah.CheckMagicLinkURL(link, extra...) }}
 	s.open = func(ctx context.Context) (*mcp.ClientSession, error) {
 		return client.Connect(ctx, transport, &mcp.ClientSessionOptions{ProtocolVersion: protocolVersion})
 	}

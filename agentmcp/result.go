@@ -24,15 +24,29 @@ type Result struct {
 	StructuredContent any
 	IsError           bool
 
-	// Auth is set when the tool answered with an authenticate payload
-	// (message, magic_link_url, link_token), whichever tool it was: the
-	// registered user has not connected the tool's connector. Show the user
-	// Auth.Message and Auth.MagicLinkURL, with agenthandler.AppendCallbackURL
-	// to bring the browser back, then call again.
+	// Auth is set when the tool's answer is Agent Handler's authenticate
+	// answer: the registered user must connect the tool's connector first.
+	// Show the user Auth.Message and Auth.MagicLinkURL, with
+	// agenthandler.AppendCallbackURL to bring the browser back, then call
+	// again.
+	//
+	// An answer is an authenticate answer only when all of these hold, so
+	// that no tool's data (a document, an email, an issue that anyone may
+	// have written, read by an ordinary tool) can pose as Agent Handler:
+	//   - the tool is an authenticate tool (authenticate_<connector>), or
+	//     a tool of a connector whose authenticate tool is in the current
+	//     listing (<connector>_..., as linear_create_issue for
+	//     authenticate_linear): a connector the user has not connected;
+	//   - its structured content, or one of its text parts, is a JSON
+	//     object with a magic_link_url (message, magic_link_url,
+	//     link_token);
+	//   - that link is an https URL on one of Merge's hosts for the
+	//     client's region (agenthandler.Client.MagicLinkHosts) or of those
+	//     added with WithMagicLinkHosts.
+	// Any other answer comes back as the tool's content, unchanged, however
+	// much it looks like an authenticate payload.
 	Auth *agenthandler.AuthenticateResult
-	// Connector is the slug of the connector Auth asks for, when the tool's
-	// name tells it (authenticate_<connector>, or <connector>_... for a
-	// connector whose authenticate tool is listed); empty otherwise.
+	// Connector is the slug of the connector Auth asks for.
 	Connector string
 
 	// Refreshed reports that Call listed the tools again before calling,
@@ -63,12 +77,17 @@ func (r *Result) Text() string {
 	return strings.Join(parts, "\n")
 }
 
-// authenticatePayload returns the authenticate payload that res carries,
-// in its structured content or as the JSON of one of its text parts, or
-// nil when it carries none. A payload is a JSON object with a
-// magic_link_url member; one whose link is unsafe to show (not https, say)
-// is an error, so that a user is never sent to a bad link.
-func authenticatePayload(res *mcp.CallToolResult) (*agenthandler.AuthenticateResult, error) {
+// classify tells an authenticate answer from a tool's content, by the
+// rule Result.Auth states: it returns the payload and its connector when
+// res, the answer of the tool name, is one, and nil otherwise. tools is the
+// listing in effect, and onMerge checks that a magic link is on a Merge
+// host. Any doubt makes the answer content: a wrong need-auth would show
+// the user a link that a tool's data chose.
+func classify(name string, res *mcp.CallToolResult, tools []*mcp.Tool, onMerge func(string) error) (*agenthandler.AuthenticateResult, string) {
+	connector := connectorOf(name, tools)
+	if connector == "" {
+		return nil, "" // not an authenticate tool, nor one of a connector still to connect
+	}
 	var candidates [][]byte
 	if res.StructuredContent != nil {
 		if b, err := json.Marshal(res.StructuredContent); err == nil {
@@ -92,22 +111,23 @@ func authenticatePayload(res *mcp.CallToolResult) (*agenthandler.AuthenticateRes
 			continue
 		}
 		a, err := agenthandler.ParseAuthenticateResult(b)
-		if err != nil {
-			return nil, err
+		if err != nil || onMerge(a.MagicLinkURL) != nil {
+			continue
 		}
-		return a, nil
+		return a, connector
 	}
-	return nil, nil
+	return nil, ""
 }
 
 // authenticatePrefix starts the name of every authenticate tool:
 // authenticate_<connector>.
 const authenticatePrefix = "authenticate_"
 
-// connectorOf returns the connector that tool belongs to: the slug after
-// authenticate_, or the longest of the connectors whose authenticate tool
-// is in tools that prefixes name with an underscore (linear for
-// linear_create_issue), or "".
+// connectorOf returns the connector that tool belongs to when its answer
+// may be an authenticate answer: the slug after authenticate_, or the
+// longest of the connectors whose authenticate tool is in tools that
+// prefixes name with an underscore (linear for linear_create_issue); ""
+// otherwise.
 func connectorOf(name string, tools []*mcp.Tool) string {
 	if c, ok := strings.CutPrefix(name, authenticatePrefix); ok {
 		return c

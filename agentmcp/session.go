@@ -19,6 +19,8 @@ import (
 type Session struct {
 	path string
 	open func(context.Context) (*mcp.ClientSession, error)
+	// onMerge checks that a magic link is on one of Merge's hosts.
+	onMerge func(link string) error
 
 	mu      sync.Mutex
 	cs      *mcp.ClientSession
@@ -149,12 +151,13 @@ func (s *Session) Awaiting() []string {
 // listing may be out of date or does not name the tool, it lists the
 // tools again (Result.Refreshed).
 //
-// A tool that answers with an authenticate payload gives a Result whose
-// Auth is set, and no error; a payload whose link is unsafe to show (not
-// https, say) is an error. A tool that fails on its own gives a Result
-// with IsError. Call fails with a *mergelink.APIError for a non-2xx HTTP
-// answer, and with the server's JSON-RPC error (*jsonrpc.Error) for a
-// request it refuses, an unknown tool say.
+// An authenticate answer (see Result.Auth for when an answer is one)
+// gives a Result whose Auth is set, and no error; any other answer,
+// however it looks, gives the tool's content unchanged. A tool that fails
+// on its own gives a Result with IsError. Call fails with a
+// *mergelink.APIError for a non-2xx HTTP answer, and with the server's
+// JSON-RPC error (*jsonrpc.Error) for a request it refuses, an unknown
+// tool say.
 func (s *Session) Call(ctx context.Context, name string, args any) (*Result, error) {
 	if name == "" {
 		return nil, errors.New("agentmcp: Call: the tool name is empty")
@@ -175,17 +178,17 @@ func (s *Session) Call(ctx context.Context, name string, args any) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	auth, err := authenticatePayload(res)
-	if err != nil {
-		return nil, fmt.Errorf("agentmcp: tool %s answered an authenticate payload that is not safe to show: %w", name, err)
-	}
+	s.mu.Lock()
+	tools := s.tools
+	s.mu.Unlock()
+	auth, connector := classify(name, res, tools, s.onMerge)
 	if auth == nil {
 		r.Content, r.StructuredContent, r.IsError = res.Content, res.StructuredContent, res.IsError
 		return r, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r.Auth, r.Connector = auth, connectorOf(name, s.tools)
+	r.Auth, r.Connector = auth, connector
 	s.pending[r.Connector] = true
 	s.markStale()
 	return r, nil

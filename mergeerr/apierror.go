@@ -79,9 +79,10 @@ type APIError struct {
 	// RetryAfter is the wait the server asked for in Retry-After, at most a
 	// day, or zero.
 	RetryAfter time.Duration
-	// Location is where a redirect pointed: its Location header without
-	// user info, query or fragment, which may hold secrets. It is empty for
-	// other statuses.
+	// Location is where a redirect pointed: its Location header with its
+	// user info, query and fragment, which may hold secrets, masked as
+	// "***", as every URL the module shows. It is empty for other
+	// statuses.
 	Location string
 	// Attempts is how many requests were sent, retries included.
 	Attempts int

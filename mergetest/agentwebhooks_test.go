@@ -77,7 +77,7 @@ func TestAgentWebhooksSignedInOrder(t *testing.T) {
 		assert.True(t, agentSigned(h.body, h.agentSignature, agentKey), "%s: signature %q", event, h.agentSignature)
 		assert.False(t, agentSigned(h.body, h.agentSignature, "another key"))
 		// The SDK reads what mergetest sends.
-		ev, err := agenthandler.ParseWebhook(h.body, h.agentSignature, agentKey)
+		ev, err := agenthandler.ParseWebhookWithTolerance(h.body, h.agentSignature, 0, agentKey) // the fixed clock is days behind
 		require.NoError(t, err, event)
 		assert.Equal(t, agenthandler.EventType(event), ev.Type())
 		if d, ok := ev.Credential(); ok {

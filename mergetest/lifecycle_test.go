@@ -2,6 +2,7 @@ package mergetest_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -354,4 +355,33 @@ func newHandlerServer(t *testing.T, h http.Handler) string {
 	s := httptest.NewServer(h)
 	t.Cleanup(s.Close)
 	return s.URL
+}
+
+// An Idempotency-Key is scoped by the API key and the account token: the
+// same key on another account's regenerate is that account's call, never
+// a replay of the first account's new token.
+func TestIdempotencyKeyScopedByAccountToken(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	var tokens [2]string
+	for i := range tokens {
+		lt := newLinkToken(t, srv, map[string]any{"categories": []string{"hris"}, "end_user_origin_id": fmt.Sprint("user-", i)})
+		acct, err := srv.CompleteLink(lt, "bamboohr")
+		require.NoError(t, err)
+		tokens[i] = acct.AccountToken
+	}
+	const key = "41f11808-5387-4be5-9af2-852a372d61e3"
+	var got [2]struct {
+		LinkedAccountID string `json:"linked_account_id"`
+		AccountToken    string `json:"account_token"`
+	}
+	for i, tok := range tokens {
+		a := send(t, srv, "POST", "/api/hris/v1/account-token/regenerate", "", "X-Account-Token", tok, "Idempotency-Key", key)
+		require.Equal(t, http.StatusOK, a.status, string(a.body))
+		require.NoError(t, json.Unmarshal(a.body, &got[i]))
+	}
+	assert.NotEqual(t, got[0].LinkedAccountID, got[1].LinkedAccountID, "each account answered for itself")
+	assert.NotEqual(t, got[0].AccountToken, got[1].AccountToken, "B never gets A's new token")
+	again := send(t, srv, "POST", "/api/hris/v1/account-token/regenerate", "", "X-Account-Token", tokens[0], "Idempotency-Key", key)
+	assert.JSONEq(t, fmt.Sprintf(`{"linked_account_id":%q,"account_token":%q}`, got[0].LinkedAccountID, got[0].AccountToken), string(again.body), "A's retry still gets A's answer")
 }

@@ -25,9 +25,7 @@ func (s *Server) HandleMCP(h http.Handler) {
 // routeMCP adds the MCP endpoint to the API's mux.
 func (s *Server) routeMCP(api *http.ServeMux) {
 	serve := func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		h := s.mcp
-		s.mu.Unlock()
+		h := locked(s, func() http.Handler { return s.mcp })
 		if h == nil {
 			status, data := encode(agentNotFound(r, nil))
 			writeRaw(w, status, data)

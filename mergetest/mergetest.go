@@ -267,7 +267,9 @@ func WithWebhookRetryWait(d time.Duration) ServerOption {
 }
 
 // WithClock makes the server read the time from now, so that tests can let
-// link tokens expire without waiting.
+// link tokens expire without waiting. Agent Handler webhooks carry its time
+// as created_at, which agenthandler's receivers check against the real
+// clock (agenthandler.WithWebhookTolerance).
 func WithClock(now func() time.Time) ServerOption {
 	return func(c *config) {
 		if now == nil {
@@ -424,9 +426,7 @@ func (s *Server) ClientOptions() []mergelink.Option {
 		mergelink.WithRetryWait(time.Millisecond, MaxClientRetryWait),
 		mergelink.WithMaxRetryAfter(MaxClientRetryWait),
 	}
-	s.mu.Lock()
-	origins := sortedKeys(s.origins)
-	s.mu.Unlock()
+	origins := locked(s, func() []string { return sortedKeys(s.origins) })
 	if len(origins) > 0 {
 		opts = append(opts, mergelink.WithAllowedCallbackOrigins(origins...))
 	}
@@ -440,9 +440,11 @@ func (s *Server) ClientOptions() []mergelink.Option {
 // after Close fails with ErrClosed.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
-		s.mu.Lock()
-		s.closed = true
-		s.mu.Unlock()
+		func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.closed = true
+		}()
 		s.srv.Close()
 		s.hooks.close(s.closeWait)
 		s.agentHooks.close(s.closeWait)
@@ -613,19 +615,20 @@ func (s *Server) gate(next http.Handler, kind apiKind) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 
-		s.mu.Lock()
-		s.requests = append(s.requests, Request{
-			Method: r.Method,
-			Path:   r.URL.Path,
-			Query:  r.URL.Query(),
-			Header: r.Header.Clone(),
-			Body:   body,
+		f := locked(s, func() fault {
+			s.requests = append(s.requests, Request{
+				Method: r.Method,
+				Path:   r.URL.Path,
+				Query:  r.URL.Query(),
+				Header: r.Header.Clone(),
+				Body:   body,
+			})
+			f := s.fail
+			if s.fail.left > 0 {
+				s.fail.left--
+			}
+			return f
 		})
-		f := s.fail
-		if s.fail.left > 0 {
-			s.fail.left--
-		}
-		s.mu.Unlock()
 
 		if f.left > 0 {
 			if f.retryAfter != "" {

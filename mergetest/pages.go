@@ -91,15 +91,17 @@ func renderLinkError(w http.ResponseWriter, err error) {
 // linkPage serves the Magic Link page: the end user's organization and
 // categories, an integration picker and a Connect button.
 func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	lt, err := s.openLink(r.PathValue("token"))
 	var data struct {
 		Title, Email, Org string
 		Categories        []string
 		Fixed             *choice
 		Choices           []choice
 	}
-	if err == nil {
+	err := locked(s, func() error {
+		lt, err := s.openLink(r.PathValue("token"))
+		if err != nil {
+			return err
+		}
 		data.Title, data.Email, data.Org = "Connect "+lt.org, lt.email, lt.org
 		data.Categories = lt.categories
 		if in, ok := lookupIntegration(lt.integ); ok {
@@ -108,8 +110,8 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 		for _, in := range integrationsFor(lt.categories) {
 			data.Choices = append(data.Choices, choice{in.slug, in.name})
 		}
-	}
-	s.mu.Unlock()
+		return nil
+	})
 	if err != nil {
 		renderLinkError(w, err)
 		return
@@ -145,17 +147,19 @@ func (s *Server) linkConnect(w http.ResponseWriter, r *http.Request) {
 // agentLinkPage serves an Agent Handler magic link page. A callback_url
 // query parameter is carried to the Connect button.
 func (s *Server) agentLinkPage(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	t, err := s.openAgentLink(r.PathValue("token"))
 	var data struct{ Title, Connector, User, Callback string }
-	if err == nil {
+	err := locked(s, func() error {
+		t, err := s.openAgentLink(r.PathValue("token"))
+		if err != nil {
+			return err
+		}
 		if u := s.userByID(t.userID); u != nil {
 			data.User = u.OriginUserName
 		}
 		data.Title, data.Connector = "Connect "+t.connector, t.connector
 		data.Callback = r.URL.Query().Get("callback_url")
-	}
-	s.mu.Unlock()
+		return nil
+	})
 	if err != nil {
 		renderLinkError(w, err)
 		return

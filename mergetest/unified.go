@@ -402,12 +402,12 @@ func parseCursor(cursor string) (int, bool) {
 }
 
 // cursorReply answers the page of items that r's cursor and page_size ask
-// for, as {next, previous, results} with bare cursors; an unknown cursor
-// is answered 404, as Merge does.
+// for, as {next, previous, results} with bare cursors; an unknown cursor,
+// or one past the list, is answered 404, as Merge does.
 func cursorReply[T any](r *http.Request, items []T) reply {
 	q := r.URL.Query()
 	offset, ok := parseCursor(q.Get("cursor"))
-	if !ok {
+	if !ok || offset > len(items) {
 		return detail(http.StatusNotFound, "Invalid cursor")
 	}
 	size := defaultPageSize
@@ -418,7 +418,7 @@ func cursorReply[T any](r *http.Request, items []T) reply {
 		Next     *string `json:"next"`
 		Previous *string `json:"previous"`
 		Results  []T     `json:"results"`
-	}{Results: items[min(offset, len(items)):min(offset+size, len(items))]}
+	}{Results: items[offset:min(offset+size, len(items))]}
 	if out.Results == nil {
 		out.Results = []T{}
 	}

@@ -2,6 +2,7 @@ package mergetest_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -498,4 +499,39 @@ func TestSDKPagesLinkedAccounts(t *testing.T) {
 	assert.Empty(t, cursors[0])
 	assert.NotEmpty(t, cursors[1])
 	assert.NotContains(t, cursors[1], "/")
+}
+
+// A cursor past the list, however large its offset, is answered 4xx, and
+// the server keeps answering: a panic under the server's lock would leave
+// every later request, Requests and Close waiting for ever.
+func TestCursorPastTheListLeavesTheServerAnswering(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	newLinkToken(t, srv, nil)
+	for _, offset := range []string{"9223372036854775807", "9223372036854775800", "9223372036854775778", "1000"} {
+		cursor := base64.RawURLEncoding.EncodeToString([]byte("o" + offset))
+		a := send(t, srv, "GET", "/api/ats/v1/linked-accounts?page_size=30&cursor="+cursor, "")
+		assert.True(t, a.status >= 400 && a.status < 500, "offset %s answered %d", offset, a.status)
+	}
+	done := make(chan int, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL()+"/api/ats/v1/linked-accounts", nil)
+		req.Header.Set("Authorization", "Bearer "+srv.APIKey())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		srv.Requests()
+		done <- resp.StatusCode
+	}()
+	select {
+	case status := <-done:
+		assert.Equal(t, http.StatusOK, status, "the server still answers")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server hangs after a bad cursor")
+	}
 }

@@ -89,25 +89,32 @@ func (s *Server) WaitForDeliveries(ctx context.Context, n int) ([]Delivery, erro
 // errors.
 func (d *deliverer) waitFor(ctx context.Context, n int, name, how string) ([]Delivery, error) {
 	for {
-		d.mu.Lock()
-		if d.url == "" && len(d.done) < n {
-			d.mu.Unlock()
-			return nil, fmt.Errorf("mergetest: %s: the server delivers no such webhooks: %s", name, how)
+		done, changed, err := d.progress(n, name, how)
+		if err != nil || done != nil {
+			return done, err
 		}
-		done, changed := d.done, d.changed
-		if len(done) >= n {
-			defer d.mu.Unlock()
-			return cloneDeliveries(done), nil
-		}
-		d.mu.Unlock()
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			d.mu.Lock()
-			defer d.mu.Unlock()
-			return cloneDeliveries(d.done), fmt.Errorf("mergetest: %s: %d of %d deliveries finished: %w", name, len(d.done), n, ctx.Err())
+			done, _, _ := d.progress(0, name, how)
+			return done, fmt.Errorf("mergetest: %s: %d of %d deliveries finished: %w", name, len(done), n, ctx.Err())
 		}
 	}
+}
+
+// progress returns the finished deliveries when there are n or more, or
+// else the channel closed when the next one finishes, or an error when no
+// more will come.
+func (d *deliverer) progress(n int, name, how string) ([]Delivery, <-chan struct{}, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case len(d.done) >= n:
+		return cloneDeliveries(d.done), nil, nil
+	case d.url == "":
+		return nil, nil, fmt.Errorf("mergetest: %s: the server delivers no such webhooks: %s", name, how)
+	}
+	return nil, d.changed, nil
 }
 
 func cloneDeliveries(ds []Delivery) []Delivery {
@@ -332,25 +339,36 @@ func (d *deliverer) enqueue(accountID string, ds ...*pending) {
 func (d *deliverer) run(accountID string) {
 	defer d.wg.Done()
 	for {
-		d.mu.Lock()
-		next := d.queues[accountID][0]
-		d.mu.Unlock()
-
+		next := d.head(accountID)
 		d.send(next)
-
-		d.mu.Lock()
-		d.done = append(d.done, next.Delivery)
-		close(d.changed)
-		d.changed = make(chan struct{})
-		q := d.queues[accountID][1:]
-		if len(q) == 0 {
-			delete(d.queues, accountID)
-			d.mu.Unlock()
+		if !d.finish(accountID, next) {
 			return
 		}
-		d.queues[accountID] = q
-		d.mu.Unlock()
 	}
+}
+
+// head returns the next delivery of an account's queue.
+func (d *deliverer) head(accountID string) *pending {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.queues[accountID][0]
+}
+
+// finish records p, the head of an account's queue, as done, and reports
+// whether the queue holds more.
+func (d *deliverer) finish(accountID string, p *pending) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.done = append(d.done, p.Delivery)
+	close(d.changed)
+	d.changed = make(chan struct{})
+	q := d.queues[accountID][1:]
+	if len(q) == 0 {
+		delete(d.queues, accountID)
+		return false
+	}
+	d.queues[accountID] = q
+	return true
 }
 
 // send posts one delivery, retrying with backoff as Merge does after a
@@ -380,6 +398,13 @@ func (d *deliverer) send(p *pending) {
 	}
 }
 
+// signingKey returns the key deliveries are signed with now.
+func (d *deliverer) signingKey() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.key
+}
+
 // retryable reports whether a failed attempt that got status (0 for no
 // answer: a transport error or a timeout) is worth sending again: Merge
 // retries after timeouts and 5xx, and 408 and 429 are transient too. Any
@@ -389,21 +414,19 @@ func retryable(status int) bool {
 	return status == 0 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 }
 
-// post sends a payload once, signed with the current key.
+// post sends a payload once, signed with the current key. Its errors show
+// url as the SDK shows every URL: a receiver's URL may carry a token.
 func (d *deliverer) post(url string, payload []byte) (int, error) {
 	req, err := http.NewRequestWithContext(d.ctx, http.MethodPost, url, bytes.NewReader(payload))
 	if err != nil {
-		return 0, err
+		return 0, secret.URLError(err)
 	}
-	d.mu.Lock()
-	key := d.key
-	d.mu.Unlock()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "mergetest-webhooks")
-	req.Header.Set(d.header, d.sign(payload, key))
+	req.Header.Set(d.header, d.sign(payload, d.signingKey()))
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, secret.URLError(err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	resp.Body.Close()

@@ -551,3 +551,35 @@ func TestRotateWebhookKey(t *testing.T) {
 	plain := mergetest.NewTestServer(t)
 	assert.ErrorContains(t, plain.RotateWebhookKey("k"), "delivers no webhooks")
 }
+
+// A failed delivery prints without the receiver URL's secrets: a token in
+// its query or user info, which net/http's error quotes in full.
+func TestFailedDeliveryHidesTheURLSecrets(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close() // hang up: each attempt fails with a *url.Error
+		}
+	}()
+	const token = "rcv-TOKEN-s3cret"
+	hook := "http://user:" + token + "@" + ln.Addr().String() + "/hook?token=" + token + "#" + token
+	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(hook, webhookKey), mergetest.WithWebhookRetryWait(time.Millisecond))
+	_, err = srv.CompleteLink(newLinkToken(t, srv, nil), "greenhouse")
+	require.NoError(t, err)
+	ds, err := srv.WaitForDeliveries(waitCtx(t), 2)
+	require.NoError(t, err)
+	for _, d := range ds {
+		require.Error(t, d.Err)
+		for _, shown := range []string{fmt.Sprint(d), fmt.Sprintf("%+v", d), fmt.Sprintf("%#v", d), d.Err.Error()} {
+			assert.NotContains(t, shown, token)
+		}
+		assert.Contains(t, d.Err.Error(), "/hook?***#***")
+	}
+}

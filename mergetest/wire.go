@@ -24,6 +24,21 @@ type reply struct {
 // and change the server's state freely but must not lock.
 type handler func(r *http.Request, body []byte) reply
 
+// raw is an encoded reply: a status and the JSON body (nil for none).
+type raw struct {
+	status int
+	data   []byte
+}
+
+// locked runs f with s.mu held and releases it however f ends, a panic
+// included: a lock left held would stop every later request, Requests and
+// Close. Every use of s.mu goes through it or a deferred Unlock.
+func locked[T any](s *Server, f func() T) T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return f()
+}
+
 // idempotentReply is a Unified POST's answer kept under its Idempotency-Key.
 type idempotentReply struct {
 	fingerprint [sha256.Size]byte
@@ -36,17 +51,18 @@ type idempotentReply struct {
 const idempotencyTTL = 24 * time.Hour
 
 // unified serves a Unified API operation. When idempotent, a request with an
-// Idempotency-Key gets the answer the first request with that key got, and
-// a request that reuses the key for another call or body gets 400.
+// Idempotency-Key gets the answer the first request with that key, API key
+// and account token got, and a request that reuses the key for another
+// call or body gets 400.
 func (s *Server) unified(f handler, idempotent bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body) // already read into memory by gate
 		key := r.Header.Get("Idempotency-Key")
-
-		s.mu.Lock()
-		status, data := s.idempotent(r, body, key, idempotent, f)
-		s.mu.Unlock()
-		writeRaw(w, status, data)
+		rep := locked(s, func() raw {
+			status, data := s.idempotent(r, body, key, idempotent, f)
+			return raw{status, data}
+		})
+		writeRaw(w, rep.status, rep.data)
 	}
 }
 
@@ -60,6 +76,7 @@ func (s *Server) idempotent(r *http.Request, body []byte, key string, idempotent
 		return encode(problems(newProblem("INVALID_IDEMPOTENCY_KEY", "Invalid Idempotency-Key", "", "The Idempotency-Key header must be a UUID.")))
 	}
 	fp := sha256.Sum256([]byte(r.Method + " " + r.URL.Path + "\n" + string(body)))
+	key = idempotencyScope(r) + key
 	if prev, ok := s.idempotency[key]; ok && s.now().Sub(prev.at) < idempotencyTTL {
 		if prev.fingerprint != fp {
 			return encode(problems(newProblem("IDEMPOTENCY_KEY_REUSED", "Idempotency-Key reused", "", "This Idempotency-Key was already used with other parameters; use a new key for a new request.")))
@@ -71,14 +88,24 @@ func (s *Server) idempotent(r *http.Request, body []byte, key string, idempotent
 	return status, data
 }
 
+// idempotencyScope names whose Idempotency-Keys r's key is among: those of
+// its API key and account token, hashed so that the map holds neither. The
+// same key from another account is another call, never a replay of the
+// first account's answer (which may hold its new token).
+func idempotencyScope(r *http.Request) string {
+	h := sha256.Sum256([]byte(r.Header.Get("Authorization") + "\x00" + r.Header.Get(AccountTokenHeader)))
+	return string(h[:]) + "\x00"
+}
+
 // agent serves an Agent Handler operation.
 func (s *Server) agent(f handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		status, data := encode(f(r, body))
-		s.mu.Unlock()
-		writeRaw(w, status, data)
+		rep := locked(s, func() raw {
+			status, data := encode(f(r, body))
+			return raw{status, data}
+		})
+		writeRaw(w, rep.status, rep.data)
 	}
 }
 

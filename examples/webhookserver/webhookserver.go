@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for DATABASE_URL
 	_ "modernc.org/sqlite"             // the "sqlite" driver, pure Go
 
@@ -103,7 +105,7 @@ func openStores(ctx context.Context, url, path string, seal *sealer) (db *sql.DB
 		db, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
 	}
 	if err != nil {
-		return nil, nil, nil, "", err
+		return nil, nil, nil, "", databaseError(url, err)
 	}
 	accts = &accounts{db: db, dialect: dialect, seal: seal}
 	deliveries = sqlstore.New(db, sqlstore.Options{Dialect: dialect})
@@ -112,9 +114,27 @@ func openStores(ctx context.Context, url, path string, seal *sealer) (db *sql.DB
 	}
 	if err != nil {
 		db.Close()
-		return nil, nil, nil, "", fmt.Errorf("%s: %w", where, err)
+		return nil, nil, nil, "", fmt.Errorf("%s: %w", where, databaseError(url, err))
 	}
 	return db, accts, deliveries, where, nil
+}
+
+// databaseError returns err without the secrets of DATABASE_URL, url:
+// when pgx cannot parse a URL, its error quotes it, hiding a password in
+// the user info but not one in the query (?password=). The URL then shows
+// as the SDK shows every URL, with the reason pgx gives when it does not
+// quote the URL too.
+func databaseError(url string, err error) error {
+	var pe *pgconn.ParseConfigError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	reason := "it does not parse"
+	var ue *neturl.Error
+	if inner := errors.Unwrap(pe); inner != nil && !errors.As(inner, &ue) {
+		reason += ": " + inner.Error()
+	}
+	return fmt.Errorf("%s %s: %s: write it as postgres://user:password@host:port/database?sslmode=require", databaseEnv, cli.QuoteURL(url), reason)
 }
 
 // runDisconnect disconnects the Linked Account with id, whose token the

@@ -337,3 +337,33 @@ func (s countingStore) Begin(ctx context.Context, key, owner string, lease time.
 	}
 	return state, err
 }
+
+// A DATABASE_URL the driver cannot parse is reported without its secrets:
+// the password in its user info or in a password query parameter.
+func TestBadDatabaseURLHidesThePassword(t *testing.T) {
+	t.Parallel()
+	const password = "pg-PASSWORD-s3cret"
+	for _, url := range []string{
+		"postgres://app@db.example/app?password=" + password + "&sslmode=bogus",
+		"postgres://app:" + password + "@db.example/app?sslmode=bogus",
+		"postgres://app@db.example:notaport/app?password=" + password,
+	} {
+		var logs bytes.Buffer
+		env := func(k string) string {
+			switch k {
+			case keysEnv:
+				return "merge-key"
+			case sealKeyEnv:
+				return testSealKey
+			case databaseEnv:
+				return url
+			}
+			return ""
+		}
+		code := run(context.Background(), nil, env, &logs)
+		assert.NotEqual(t, 0, code, url)
+		assert.Contains(t, logs.String(), databaseEnv, "the error names the variable")
+		assert.Contains(t, logs.String(), "db.example", "the error shows the host")
+		assert.NotContains(t, logs.String(), password)
+	}
+}

@@ -3,10 +3,10 @@ package transport
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/mergelink/mergelink/internal/secret"
 	"github.com/mergelink/mergelink/mergeerr"
 )
 
@@ -57,37 +57,15 @@ func newAPIError(method, path string, resp *http.Response, body []byte, truncate
 // maxLocation bounds the Location kept in an *APIError.
 const maxLocation = 2048
 
-// redirectTarget is where a Location header points, as it was sent but for
-// its user info, query and fragment, which may hold secrets, and cut at
+// redirectTarget is where a Location header points, as the module shows
+// every URL (secret.URL: user info, query and fragment masked), cut at
 // maxLocation bytes.
 func redirectTarget(loc string) string {
-	if i := strings.IndexAny(loc, "?#"); i >= 0 {
-		loc = loc[:i]
-	}
-	if u, err := url.Parse(loc); err == nil && u.User != nil {
-		u.User = nil
-		loc = u.String()
-	} else if err != nil {
-		loc = hideUserInfo(loc)
-	}
+	loc = secret.URL(loc)
 	if len(loc) > maxLocation {
 		loc = strings.ToValidUTF8(loc[:maxLocation], "") + "..."
 	}
 	return loc
-}
-
-// hideUserInfo drops what may be user info from a URL that does not parse:
-// everything from the scheme's "//" to the last '@'.
-func hideUserInfo(loc string) string {
-	at := strings.LastIndex(loc, "@")
-	if at < 0 {
-		return loc
-	}
-	start := 0
-	if i := strings.Index(loc[:at], "//"); i >= 0 {
-		start = i + 2
-	}
-	return loc[:start] + loc[at+1:]
 }
 
 // parseProblems reads what a JSON error body says. Unified API errors carry

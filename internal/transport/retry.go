@@ -41,6 +41,21 @@ func retryable(resp *http.Response, err error) bool {
 	}
 }
 
+// canRepeat reports whether a request may be sent again after a failure
+// (a transport error, 408, 429, 5xx, or a 2xx whose body was cut short):
+// whether doing it twice cannot act twice. That holds for the idempotent
+// methods of RFC 9110 (GET, HEAD, OPTIONS, PUT and DELETE), and for a
+// request with an Idempotency-Key (withKey), which the server answers once.
+// A POST or PATCH without one is sent once: its first attempt may have
+// acted even when no answer came.
+func canRepeat(method string, withKey bool) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return withKey
+}
+
 // maxRetryAfter bounds the Retry-After that is read, in either form.
 const maxRetryAfter = 24 * time.Hour
 
@@ -109,8 +124,7 @@ type call struct {
 	method string
 	path   string
 	// repeatable reports that sending the request again cannot act twice
-	// (a GET, or a POST with an Idempotency-Key), so that a 2xx whose body
-	// is cut short may be retried.
+	// (see canRepeat): only then is it retried.
 	repeatable bool
 	attempts   int
 	wait       time.Duration
@@ -132,7 +146,7 @@ func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
 	}
-	retry := retryable(resp, err)
+	retry := c.repeatable && retryable(resp, err)
 	if err == nil && success(resp) {
 		// The body is the answer: read it now, so that the attempt's timeout
 		// covers it and a cut can be retried when doing so is safe.

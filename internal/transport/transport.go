@@ -210,8 +210,8 @@ type Request struct {
 	// Body, when not nil, is sent as JSON.
 	Body any
 	// Idempotent asks for an Idempotency-Key header, one per call, the same
-	// on every retry. Such a request, and a GET, is also sent again when a
-	// 2xx body is cut short, since doing it twice cannot act twice.
+	// on every retry. Only such a request, or one whose method is idempotent
+	// (see canRepeat), is ever sent twice.
 	Idempotent bool
 	// Header holds headers of the call's own, such as X-Account-Token;
 	// their values are treated as secrets and never shown.
@@ -256,7 +256,7 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 		h.Set("Idempotency-Key", key)
 	}
 
-	c := &call{t: t, method: r.Method, path: r.Path, repeatable: r.Idempotent || r.Method == http.MethodGet || r.Method == http.MethodHead}
+	c := &call{t: t, method: r.Method, path: r.Path, repeatable: canRepeat(r.Method, r.Idempotent)}
 	retrier := retryablehttp.Client{
 		HTTPClient:   t.client,
 		RetryMax:     t.o.MaxRetries,

@@ -98,7 +98,7 @@ func TestRetryRules(t *testing.T) {
 				w.WriteHeader(tc.status)
 			})
 			tr, _ := newTransport(t, Options{MaxRetries: 2})
-			status, err := tr.Do(context.Background(), &Request{Method: "POST", URL: srv.URL + "/x", Path: "/x", Body: map[string]int{"a": 1}}, nil)
+			status, err := tr.Do(context.Background(), &Request{Method: "POST", URL: srv.URL + "/x", Path: "/x", Body: map[string]int{"a": 1}, Idempotent: true}, nil)
 			noKey(t, err)
 			var apiErr *APIError
 			require.ErrorAs(t, err, &apiErr)
@@ -107,6 +107,48 @@ func TestRetryRules(t *testing.T) {
 			assert.Equal(t, tc.attempts, int(n.Load()), "requests sent")
 			assert.Equal(t, tc.attempts, apiErr.Attempts)
 		})
+	}
+}
+
+// Only a request that cannot act twice is sent twice: an idempotent method,
+// or a POST or PATCH with an Idempotency-Key. A POST or PATCH without one
+// is sent once, whatever the failure, since its first attempt may have
+// acted.
+func TestRetriedOnlyWhenRepeatable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		method  string
+		withKey bool
+		sent    int
+	}{
+		{"GET", false, 3}, {"HEAD", false, 3}, {"OPTIONS", false, 3}, {"PUT", false, 3}, {"DELETE", false, 3},
+		{"POST", true, 3}, {"PATCH", true, 3},
+		{"POST", false, 1}, {"PATCH", false, 1},
+	} {
+		for _, status := range []int{http.StatusServiceUnavailable, http.StatusTooManyRequests} {
+			t.Run(fmt.Sprint(tc.method, tc.withKey, status), func(t *testing.T) {
+				t.Parallel()
+				var keys sync.Map
+				srv, n := counter(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+					keys.Store(r.Header.Get("Idempotency-Key"), true)
+					w.WriteHeader(status)
+				})
+				tr, _ := newTransport(t, Options{MaxRetries: 2})
+				var body any
+				if tc.method != "GET" && tc.method != "HEAD" {
+					body = map[string]int{"a": 1}
+				}
+				_, err := tr.Do(context.Background(), &Request{Method: tc.method, URL: srv.URL + "/x", Path: "/x", Body: body, Idempotent: tc.withKey}, nil)
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, tc.sent, int(n.Load()), "requests sent")
+				assert.Equal(t, tc.sent, apiErr.Attempts)
+				var seen []any
+				keys.Range(func(k, _ any) bool { seen = append(seen, k); return true })
+				require.Len(t, seen, 1, "one Idempotency-Key (or none) on every attempt")
+				assert.Equal(t, tc.withKey, seen[0] != "", "an Idempotency-Key when asked for")
+			})
+		}
 	}
 }
 
@@ -157,13 +199,14 @@ func TestTransportErrorRetried(t *testing.T) {
 }
 
 // A redirect is the answer: it is neither followed nor retried, and the
-// error says where it pointed, without the query, fragment or user info.
+// error says where it pointed, with the query, fragment and user info
+// masked.
 func TestRedirectNotFollowed(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ location, want string }{
-		{"/loop?api_key=s3cret#frag", "/loop"},
-		{"https://user:s3cret@other.example:8443/x?token=s3cret", "https://other.example:8443/x"},
-		{"http://user:s3cret@[bad/x", "http://[bad/x"},
+		{"/loop?api_key=s3cret#frag", "/loop?***#***"},
+		{"https://user:s3cret@other.example:8443/x?token=s3cret", "https://***@other.example:8443/x?***"},
+		{"http://user:s3cret@[bad/x", "http://***@[bad/x"},
 		{"", ""},
 		{"/" + strings.Repeat("é", maxLocation), "/" + strings.Repeat("é", maxLocation/2-1) + "..."},
 	} {

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/mergelink/mergelink/internal/secret"
 )
 
 // IsLoopback reports whether host (without port, IPv6 in brackets or not)
@@ -123,76 +125,7 @@ func origin(raw string) (string, error) {
 	return scheme + "://" + host, nil
 }
 
-// QuoteURL is Quote for a URL that may carry user info (user:password@):
-// everything from the scheme's "//" (or the start) to the last '@' shows as
-// "***", however malformed the URL, so that no password shows. A URL with
-// an '@' in its path or query loses a little more than its user info.
-func QuoteURL(raw string) string {
-	at := strings.LastIndex(raw, "@")
-	if at < 0 {
-		return Quote(raw)
-	}
-	start := 0
-	if i := strings.Index(raw[:at], "//"); i >= 0 && isSchemePrefix(raw[:i]) {
-		start = i + 2
-	}
-	return Quote(raw[:start] + "***" + raw[at:])
-}
-
-// QuoteURLHidingQuery is QuoteURL for a URL that should hold no query or
-// fragment (a base URL, an origin), with what may be a secret there masked
-// as "***" too: the value of each query parameter (?api_key=***), a
-// parameter without a value, and the fragment.
-func QuoteURLHidingQuery(raw string) string {
-	i := strings.IndexAny(raw, "?#")
-	if i < 0 {
-		return QuoteURL(raw)
-	}
-	var b strings.Builder
-	b.WriteString(raw[:i])
-	rest := raw[i:]
-	if query, ok := strings.CutPrefix(rest, "?"); ok {
-		query, _, hasFragment := strings.Cut(query, "#")
-		b.WriteByte('?')
-		for j, param := range strings.Split(query, "&") {
-			if j > 0 {
-				b.WriteByte('&')
-			}
-			if name, _, ok := strings.Cut(param, "="); ok {
-				b.WriteString(name)
-				b.WriteString("=***")
-			} else if param != "" {
-				b.WriteString("***")
-			}
-		}
-		rest = ""
-		if hasFragment {
-			rest = "#"
-		}
-	}
-	if rest != "" {
-		b.WriteString("#***")
-	}
-	return QuoteURL(b.String())
-}
-
-// isSchemePrefix reports whether s is empty or a scheme and its colon,
-// such as "https:".
-func isSchemePrefix(s string) bool {
-	if s == "" {
-		return true
-	}
-	scheme, ok := strings.CutSuffix(s, ":")
-	if !ok || scheme == "" {
-		return false
-	}
-	for i, r := range scheme {
-		switch {
-		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
-		case i > 0 && ('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.'):
-		default:
-			return false
-		}
-	}
-	return true
-}
+// QuoteURL is Quote for a URL: it quotes what secret.URL shows, the one
+// rule by which the module shows a URL, with its user info, query and
+// fragment masked as "***", however malformed the URL.
+func QuoteURL(raw string) string { return Quote(secret.URL(raw)) }

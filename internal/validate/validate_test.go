@@ -141,8 +141,9 @@ func TestOrigin(t *testing.T) {
 	}
 }
 
-// QuoteURL hides user info however the URL is written, since an error
-// about a malformed URL is where a password would otherwise show.
+// QuoteURL hides user info, query and fragment however the URL is written,
+// since an error about a malformed URL is where a password would otherwise
+// show.
 func TestQuoteURLHidesUserInfo(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ raw, want string }{
@@ -150,8 +151,8 @@ func TestQuoteURLHidesUserInfo(t *testing.T) {
 		{"https://user:s3cret@api.merge.dev/api", `"https://***@api.merge.dev/api"`},
 		{"https://s3cret@api.merge.dev", `"https://***@api.merge.dev"`},
 		{"myapp://user:s3cret@callback", `"myapp://***@callback"`},
-		{"https://user:s3cret@api.merge.dev:port/api?q=1", `"https://***@api.merge.dev:port/api?q=1"`},
-		{"https://user:s3/cr?e#t@api.merge.dev/api", `"https://***@api.merge.dev/api"`},
+		{"https://user:s3cret@api.merge.dev:port/api?q=1", `"https://***@api.merge.dev:port/api?***"`},
+		{"https://user:s3/cr?e#t@api.merge.dev/api", `"https://***"`},
 		{"https://user:s3cret@x@api.merge.dev", `"https://***@api.merge.dev"`},
 		{"https:/user:s3cret@api.merge.dev", `"***@api.merge.dev"`},
 		{"https:user:s3cret@api.merge.dev", `"***@api.merge.dev"`},
@@ -159,6 +160,8 @@ func TestQuoteURLHidesUserInfo(t *testing.T) {
 		{"user:s3cret@api.merge.dev", `"***@api.merge.dev"`},
 		{"https:/user:s3//cret@api.merge.dev", `"***@api.merge.dev"`},
 		{"https://api.merge.dev/users/@me", `"https://***@me"`},
+		{"https://api.merge.dev/api?key=s3cret#s3cret", `"https://api.merge.dev/api?***#***"`},
+		{"employees#s3cret", `"employees#***"`},
 	} {
 		got := QuoteURL(tc.raw)
 		assert.Equal(t, tc.want, got, tc.raw)

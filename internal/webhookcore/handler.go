@@ -34,17 +34,22 @@ type Spec[E any] struct {
 	// Unstored reports whether an event bypasses the store and reaches fn
 	// every time it is sent (a dashboard's test payload); nil means none.
 	Unstored func(E) bool
+	// Dated reports that the API's bodies carry a signed time, so that
+	// WithTolerance applies (see Handler.Tolerance); New refuses the
+	// option otherwise.
+	Dated bool
 }
 
 // Handler is an http.Handler that receives one API's webhooks.
 type Handler[E any] struct {
-	spec     Spec[E]
-	fn       func(context.Context, E) error
-	maxBody  int64
-	store    delivery.Store
-	transact Transact
-	lease    time.Duration
-	logger   *slog.Logger
+	spec      Spec[E]
+	fn        func(context.Context, E) error
+	maxBody   int64
+	store     delivery.Store
+	transact  Transact
+	lease     time.Duration
+	logger    *slog.Logger
+	tolerance time.Duration
 }
 
 // New returns a Handler that passes each verified event to fn. params
@@ -60,14 +65,20 @@ func New[E any](spec Spec[E], fn func(context.Context, E) error, params string, 
 			opt(&o)
 		}
 	}
+	if o.tolerance != 0 && !spec.Dated {
+		o.check.Add("WithWebhookTolerance", "applies only to webhooks whose signed body carries a time, as Agent Handler's do: the Unified API's carry none", o.tolerance.String())
+	}
 	if err := o.check.Err(); err != nil {
 		return nil, err
 	}
 	if o.store == nil && !o.noStore {
 		o.store, _ = delivery.NewMemoryStore(delivery.MemoryOptions{}) // the zero options are valid
 	}
-	return &Handler[E]{spec: spec, fn: fn, maxBody: o.maxBody, store: o.store, transact: o.transact, lease: o.lease, logger: o.logger}, nil
+	return &Handler[E]{spec: spec, fn: fn, maxBody: o.maxBody, store: o.store, transact: o.transact, lease: o.lease, logger: o.logger, tolerance: o.tolerance}, nil
 }
+
+// Tolerance is what WithTolerance set, or 0.
+func (h *Handler[E]) Tolerance() time.Duration { return h.tolerance }
 
 // MaxBody is the body limit.
 func (h *Handler[E]) MaxBody() int64 { return h.maxBody }

@@ -17,13 +17,14 @@ const DefaultMaxBodyBytes = 1 << 20
 
 // Options is what the Option functions set.
 type Options struct {
-	maxBody  int64
-	store    delivery.Store
-	noStore  bool
-	transact Transact
-	lease    time.Duration
-	logger   *slog.Logger
-	check    *validate.Checker
+	maxBody   int64
+	store     delivery.Store
+	noStore   bool
+	transact  Transact
+	lease     time.Duration
+	logger    *slog.Logger
+	check     *validate.Checker
+	tolerance time.Duration // 0: not set
 }
 
 // Option configures a Handler. A wrong option makes New fail with a
@@ -84,4 +85,16 @@ type Transact func(ctx context.Context, key, owner string, call func(context.Con
 // WithDuplicateStore undoes it.
 func WithTransact(store delivery.Store, t Transact) Option {
 	return func(o *Options) { o.store, o.noStore, o.transact = store, false, t }
+}
+
+// WithTolerance sets how far from now a delivery's signed time may be
+// (Spec.Dated): older, or further ahead, is refused as a possible replay.
+func WithTolerance(d time.Duration) Option {
+	return func(o *Options) {
+		if d <= 0 {
+			o.check.Add("WithWebhookTolerance", "must be positive", d.String())
+			return
+		}
+		o.tolerance = d
+	}
 }

@@ -38,9 +38,22 @@ func TestFetch(t *testing.T) {
 
 	u, _ := url.Parse(srv.URL + "/gone")
 	u.User = url.UserPassword("me", "s3cret")
+	u.RawQuery = "token=s3cret"
 	_, err = Fetch(ctx, hc, http.MethodGet, u.String(), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "GET ")
-	assert.Contains(t, err.Error(), "/gone answered 404 Not Found: no such page")
+	assert.Contains(t, err.Error(), "/gone?***\" answered 404 Not Found: no such page")
 	assert.NotContains(t, err.Error(), "s3cret")
+}
+
+// A request that gets no answer fails without showing the URL's secrets,
+// which net/http's error quotes in full.
+func TestFetchTransportErrorHidesSecrets(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	for _, raw := range []string{srv.URL + "/x?token=s3cret", "http://me:s3cret@" + srv.Listener.Addr().String() + "/x", srv.URL + "/x?k=s3cret\x7f"} {
+		_, err := Fetch(context.Background(), http.DefaultClient, http.MethodGet, raw, nil)
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "s3cret")
+	}
 }
