@@ -34,6 +34,9 @@ const Version = transport.Version
 type Client struct {
 	s      core.Settings
 	region Region
+	// linkTokenURLs holds the link token endpoint of each category, made
+	// once by NewClient so that a call builds no string.
+	linkTokenURLs map[Category]string
 
 	agentOnce sync.Once
 	agent     *agenthandler.Client
@@ -231,7 +234,11 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if o.agentBaseURL != "" {
 		s.AgentBase, s.AgentBaseErr = o.agentBaseURL, nil
 	}
-	return &Client{s: s, region: o.region}, nil
+	urls := make(map[Category]string, len(categories))
+	for _, c := range categories {
+		urls[c] = s.UnifiedBase + linkTokenPath(c)
+	}
+	return &Client{s: s, region: o.region, linkTokenURLs: urls}, nil
 }
 
 // Region returns the client's region; "" for a nil Client.

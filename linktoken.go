@@ -234,9 +234,13 @@ func (p LinkTokenParams) check(name string) error {
 		ck.Add("Categories", "required: at least one category, such as CategoryHRIS", "")
 	}
 	for i, c := range p.Categories {
+		repeated := slices.Index(p.Categories, c) < i
+		if c.Known() && !repeated {
+			continue // the usual case: no name to build
+		}
 		field := fmt.Sprintf("Categories[%d]", i)
 		checkCategory(ck, field, c, true)
-		if slices.Index(p.Categories, c) < i {
+		if repeated {
 			ck.Add(field, "must not repeat a category", validate.Quote(string(c)))
 		}
 	}
@@ -256,13 +260,13 @@ func (p LinkTokenParams) check(name string) error {
 			checkAction(ck, fmt.Sprintf("%s.EnabledActions[%d]", field, j), a)
 		}
 	}
-	for _, c := range slices.Sorted(maps.Keys(p.CategoryCommonModelScopes)) {
+	for _, c := range sortedKeys(p.CategoryCommonModelScopes) {
 		field := fmt.Sprintf("CategoryCommonModelScopes[%q]", string(c))
 		checkCategory(ck, field, c, true)
 		for i, s := range p.CategoryCommonModelScopes[c] {
 			f := fmt.Sprintf("%s[%d]", field, i)
 			ck.Required(f+".ModelName", s.ModelName)
-			for _, a := range slices.Sorted(maps.Keys(s.ModelPermissions)) {
+			for _, a := range sortedKeys(s.ModelPermissions) {
 				checkAction(ck, fmt.Sprintf("%s.ModelPermissions[%q]", f, string(a)), a)
 			}
 		}
@@ -276,6 +280,18 @@ func (p LinkTokenParams) check(name string) error {
 	ck.UUID("LinkedDestinationID", p.LinkedDestinationID)
 	ck.UUID("CredentialID", p.CredentialID)
 	return ck.Err()
+}
+
+// linkTokenPath is the link token endpoint of c below the base URL.
+func linkTokenPath(c Category) string { return "/" + string(c) + "/v1/link-token" }
+
+// sortedKeys returns m's keys in order, so that problems are listed in a
+// stable order; nil, with nothing allocated, for an empty map.
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	if len(m) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m))
 }
 
 // maxExpiry is the longest LinkExpiryMins that p allows.
@@ -327,11 +343,12 @@ func (c *Client) createLinkToken(ctx context.Context, p LinkTokenParams) (*LinkT
 	if p.LinkExpiryMins == 0 {
 		p.LinkExpiryMins = DefaultLinkExpiryMins
 	}
-	path := "/" + string(p.Categories[0]) + "/v1/link-token"
+	u := c.linkTokenURLs[p.Categories[0]] // Validate accepted the category
+	path := u[len(c.s.UnifiedBase):]
 	var lt LinkToken
 	status, err := c.s.Transport.Do(ctx, &transport.Request{
 		Method:     http.MethodPost,
-		URL:        c.s.UnifiedBase + path,
+		URL:        u,
 		Path:       path,
 		Body:       p,
 		Idempotent: true,

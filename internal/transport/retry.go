@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // retryable reports whether an attempt that ended with resp or err is worth
@@ -120,6 +122,10 @@ func clamp(d, max time.Duration) time.Duration {
 // call is the state of one logical request: retryablehttp asks it, after
 // each attempt, whether to retry, then how long to wait.
 type call struct {
+	// retrier sends the attempts; it is a field so that one allocation
+	// holds both.
+	retrier retryablehttp.Client
+
 	t      *Transport
 	method string
 	path   string
@@ -169,7 +175,7 @@ func (c *call) read(resp *http.Response) {
 	if success(resp) {
 		limit = c.t.o.MaxBody
 	}
-	c.body, c.cut, c.readErr = readAtMost(resp.Body, limit)
+	c.body, c.cut, c.readErr = readAtMost(resp.Body, resp.ContentLength, limit)
 }
 
 // retryNow decides on the retry of an attempt that ended with resp or err,

@@ -4,7 +4,6 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"time"
 
 	retryablehttp "github.com/hashicorp/go-retryablehttp"
@@ -257,14 +257,14 @@ func (t *Transport) Do(ctx context.Context, r *Request, out any) (int, error) {
 	}
 
 	c := &call{t: t, method: r.Method, path: r.Path, repeatable: canRepeat(r.Method, r.Idempotent)}
-	retrier := retryablehttp.Client{
+	c.retrier = retryablehttp.Client{
 		HTTPClient:   t.client,
 		RetryMax:     t.o.MaxRetries,
 		CheckRetry:   c.checkRetry,
 		Backoff:      c.backoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
-	resp, err := retrier.Do(req)
+	resp, err := c.retrier.Do(req)
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()
@@ -312,17 +312,31 @@ func hideURL(err error, path string) {
 }
 
 // readAtMost reads up to limit bytes of r and reports whether there was
-// more, which it drains no further.
-func readAtMost(r io.Reader, limit int64) ([]byte, bool, error) {
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, false, err
+// more, which it drains no further. size, the answer's Content-Length (-1
+// when unknown), sizes the first buffer, so that a body that says its
+// length is read with one allocation; a wrong length changes nothing but
+// that.
+func readAtMost(r io.Reader, size, limit int64) ([]byte, bool, error) {
+	n := int64(512)
+	if size >= 0 {
+		n = size + 1 // room to see the end of the body without growing
 	}
-	if n > limit {
-		return buf.Bytes()[:limit], true, nil
+	buf := make([]byte, 0, min(n, limit+1))
+	for int64(len(buf)) <= limit {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, int(min(int64(cap(buf)), limit+1-int64(cap(buf)))))
+		}
+		end := min(int64(cap(buf)), limit+1)
+		m, err := r.Read(buf[len(buf):end])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
 	}
-	return buf.Bytes(), false, nil
+	return buf[:limit], true, nil
 }
 
 // NewUUID returns a random (version 4) UUID from crypto/rand.
