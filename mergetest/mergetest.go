@@ -63,7 +63,8 @@
 //	POST   /api/{category}/v1/account-token/regenerate    200: a new token, the old one fails
 //	GET    /api/{category}/v1/sync-status                 200: cursor pages, SYNCING then DONE
 //	POST   /api/{category}/v1/sync-status/resync          200: every model SYNCING again
-//	GET    /api/hris/v1/employees                         200: a few fake employees, cursor pages
+//	GET    /api/hris/v1/employees                         200: a few fake employees, the OpenAPI's
+//	                                                      filters, cursor pages
 //	GET    /api/hris/v1/employees/{id}                    200
 //
 // Completing an Agent Handler link adds the connector to the registered
@@ -122,6 +123,11 @@
 //     employees (no candidates, no other models); its syncs are timers on
 //     its clock (SetSyncDuration), not real work; it serves only the
 //     endpoints above.
+//   - Its employees have no relations (company, manager, team, groups,
+//     locations, pay group, employments): a filter on one of them, such as
+//     company_id or job_title, matches no employee. The parameters that
+//     shape an answer (expand, include_sensitive_fields, include_shell_data,
+//     remote_fields, show_enum_origins) are accepted and change nothing.
 //   - Its catalog of integrations and connectors is small; Merge's is
 //     larger, and a slug it lacks is refused here as an unknown one.
 //   - Every account is COMPLETE after a link; INCOMPLETE, RELINK_NEEDED and
