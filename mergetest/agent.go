@@ -112,6 +112,7 @@ func (s *Server) createUser(r *http.Request, body []byte) reply {
 		SharedCredentialGroup:   q.group,
 		UserType:                "HUMAN",
 		AuthenticatedConnectors: []string{},
+		IsTest:                  testKeyUsed(r),
 	}
 	if q.userType != nil {
 		u.UserType = *q.userType
@@ -133,16 +134,17 @@ func (s *Server) listUsers(r *http.Request, _ []byte) reply {
 	q := r.URL.Query()
 	var found []*registeredUser
 	for _, u := range s.users {
-		if !q.Has("origin_user_id") || q.Get("origin_user_id") == u.OriginUserID {
+		if u.IsTest == testKeyUsed(r) && (!q.Has("origin_user_id") || q.Get("origin_user_id") == u.OriginUserID) {
 			found = append(found, u)
 		}
 	}
 	return numberedPage(s, r, found, defaultUserPageSize, maxUserPageSize)
 }
 
-// userOf returns the user the path names, or a 404 reply.
+// userOf returns the user the path names, or a 404 reply, also for a user
+// of the other environment than r's key.
 func (s *Server) userOf(r *http.Request) (*registeredUser, reply) {
-	if u := s.userByID(r.PathValue("id")); u != nil {
+	if u := s.userByID(r.PathValue("id")); u != nil && u.IsTest == testKeyUsed(r) {
 		return u, reply{}
 	}
 	return nil, agentError(http.StatusNotFound, "registered_user_not_found", "No Registered User has this id.")

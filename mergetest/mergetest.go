@@ -12,6 +12,12 @@
 // Merge does (and 408 and 429), but not other 4xx; completing an Agent
 // Handler link redirects to the callback URL with status and state.
 //
+// A server holds a production API key (APIKey) and a test-environment one
+// (TestEnvironmentAPIKey): Linked Accounts and registered users made with
+// the test key are test ones, and, as at Merge, a key used against the
+// other environment's account token or user is answered 404, a key that is
+// neither 401.
+//
 // A Server keeps all its state to itself, so parallel tests each start their
 // own:
 //
@@ -147,14 +153,10 @@
 //   - Tool search matches the intent's words against tool names and
 //     descriptions; custom regex rules compile with Go's regexp, not
 //     Merge's (Python) syntax.
-//   - A wrong API key gets 401; Merge answers 404 to a test key used
-//     against production data and the reverse, which one server cannot
-//     tell apart.
 package mergetest
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -189,8 +191,9 @@ const maxBody = 1 << 20
 
 // Server is a fake Merge. Its methods are safe for concurrent use.
 type Server struct {
-	srv    *httptest.Server
-	apiKey string
+	srv     *httptest.Server
+	apiKey  string
+	testKey string
 	now    func() time.Time
 	hooks  *deliverer
 	// agentHooks sends Agent Handler's webhooks; its URL is "" until one
@@ -221,6 +224,7 @@ type ServerOption func(*config)
 
 type config struct {
 	apiKey     string
+	testKey    string
 	webhookURL string
 	webhookKey string
 	// agentWebhookURL and agentWebhookKey configure Agent Handler's
@@ -233,8 +237,9 @@ type config struct {
 	problems                         []string
 }
 
-// WithAPIKey sets the only API key the server accepts; any other, or none,
-// is answered 401 as Merge does. The default is TestAPIKey.
+// WithAPIKey sets the server's production API key. The default is
+// TestAPIKey. A request with neither it nor the test-environment key
+// (WithTestEnvironmentAPIKey), or with none, is answered 401 as Merge does.
 func WithAPIKey(key string) ServerOption {
 	return func(c *config) {
 		if key == "" || strings.ContainsAny(key, "\r\n ") {
@@ -364,17 +369,21 @@ func WithCloseWait(d time.Duration) ServerOption {
 // panics when an option is invalid, as httptest.NewServer does when it
 // cannot listen.
 func NewServer(opts ...ServerOption) *Server {
-	c := config{apiKey: TestAPIKey, retryWait: 50 * time.Millisecond, closeWait: DefaultCloseWait, now: time.Now}
+	c := config{apiKey: TestAPIKey, testKey: TestEnvironmentAPIKey, retryWait: 50 * time.Millisecond, closeWait: DefaultCloseWait, now: time.Now}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&c)
 		}
+	}
+	if c.apiKey == c.testKey {
+		c.problems = append(c.problems, "WithAPIKey, WithTestEnvironmentAPIKey: the production and test-environment keys must differ")
 	}
 	if len(c.problems) > 0 {
 		panic("mergetest: " + strings.Join(c.problems, "; "))
 	}
 	s := &Server{
 		apiKey:       c.apiKey,
+		testKey:      c.testKey,
 		now:          c.now,
 		idempotency:  map[string]idempotentReply{},
 		linkTokens:   map[string]*linkToken{},
@@ -644,7 +653,8 @@ func (s *Server) gate(next http.Handler, kind apiKind) http.Handler {
 			writeError(w, kind, f.status, strings.ReplaceAll(strings.ToLower(text), " ", "_"), "mergetest: injected "+fmt.Sprint(f.status)+" "+text+".")
 			return
 		}
-		if !s.authorized(r) {
+		test, ok := s.environment(r)
+		if !ok {
 			if r.Header.Get("Authorization") == "" {
 				writeError(w, kind, http.StatusUnauthorized, "missing_api_key", "Authentication credentials were not provided.")
 			} else {
@@ -652,13 +662,6 @@ func (s *Server) gate(next http.Handler, kind apiKind) http.Handler {
 			}
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, withEnvironment(r, test))
 	})
-}
-
-// authorized reports whether r carries the server's API key as a Bearer
-// token, comparing in constant time.
-func (s *Server) authorized(r *http.Request) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.apiKey)) == 1
 }
