@@ -194,8 +194,8 @@ type Server struct {
 	srv     *httptest.Server
 	apiKey  string
 	testKey string
-	now    func() time.Time
-	hooks  *deliverer
+	now     func() time.Time
+	hooks   *deliverer
 	// agentHooks sends Agent Handler's webhooks; its URL is "" until one
 	// is set.
 	agentHooks *deliverer
