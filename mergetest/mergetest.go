@@ -113,9 +113,11 @@
 //	POST /agent-link/{link_token}  form fields: callback_url and action:
 //	                               "connect" (the default), "cancel" or
 //	                               "decline"; redirects (303) to the callback
-//	                               URL with status (success, cancelled or
-//	                               declined) and state, or answers 200 when
-//	                               there is no allowed callback URL
+//	                               URL with status=success and state, or
+//	                               answers 200 when there is no allowed
+//	                               callback URL or the user did not connect
+//	                               (cancelled or declined redirect only
+//	                               WithOwnCallbackStatuses)
 //
 // Unified errors have Merge's {"errors": [...]} or {"detail": ...} bodies,
 // Agent Handler errors its {"error": {"type", "code", "message", ...}} body.
@@ -146,8 +148,10 @@
 //   - Rate limits are not enforced: FailNext plays a 429.
 //   - Webhook deliveries are retried three times within a second or so,
 //     not over Merge's longer schedule, so that tests finish quickly.
-//   - The callback statuses cancelled and declined are mergetest's own:
-//     Merge documents only success.
+//   - An Agent Handler link that ends without a connection redirects
+//     nowhere by default, since Merge documents only the status success;
+//     WithOwnCallbackStatuses opts into mergetest's own cancelled and
+//     declined.
 //   - Access keys made over the API are kept and listed but do not
 //     authenticate requests: only the server's API key does.
 //   - Tool search matches the intent's words against tool names and
@@ -214,6 +218,7 @@ type Server struct {
 	agentTokens  map[string]*agentToken
 	origins      map[string]bool
 	closeWait    time.Duration
+	ownStatuses  bool // WithOwnCallbackStatuses
 	mcp          http.Handler // see HandleMCP
 	ah           *agentState
 	after        afterLink
@@ -235,6 +240,7 @@ type config struct {
 	origins                          []string
 	now                              func() time.Time
 	problems                         []string
+	ownStatuses                      bool
 }
 
 // WithAPIKey sets the server's production API key. The default is
@@ -393,6 +399,7 @@ func NewServer(opts ...ServerOption) *Server {
 		origins:      map[string]bool{},
 		ah:           newAgentState(),
 		closeWait:    c.closeWait,
+		ownStatuses:  c.ownStatuses,
 		hooks:        newDeliverer(c.webhookURL, c.webhookKey, c.retryWait),
 		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait),
 	}
