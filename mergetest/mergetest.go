@@ -218,7 +218,7 @@ type Server struct {
 	agentTokens  map[string]*agentToken
 	origins      map[string]bool
 	closeWait    time.Duration
-	ownStatuses  bool // WithOwnCallbackStatuses
+	ownStatuses  bool         // WithOwnCallbackStatuses
 	mcp          http.Handler // see HandleMCP
 	ah           *agentState
 	after        afterLink
