@@ -24,7 +24,8 @@
 //	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(receiver.URL, key))
 //	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 //
-// Tests drive what Merge would do on its own: FailNext fails the next
+// Tests drive what Merge would do on its own: WithRateLimits enforces
+// Merge's limits, FailNext fails the next
 // requests, SetLinkedAccountStatus, SetTestAccount and DeleteLinkedAccount
 // change Linked Accounts, RaiseIssue, ResolveIssue and MuteIssue change
 // its issues, SetSyncDuration and WithClock drive its syncs,
@@ -145,7 +146,12 @@
 //     value, it lists test accounts only.
 //   - LinkedAccount.deleted carries an empty data object: Merge documents
 //     no fields for it.
-//   - Rate limits are not enforced: FailNext plays a 429.
+//   - Rate limits are enforced only WithRateLimits, so that tests stay
+//     fast: one per-minute limit per Linked Account (Merge's depends on
+//     the plan, and on the endpoint), and Merge's IP block after more than
+//     MaxFailuresPerIP failures in FailureWindow, lifted as the failures
+//     leave the window (Merge does not publish how long its block lasts).
+//     FailNext plays any other 429.
 //   - Webhook deliveries are retried three times within a second or so,
 //     not over Merge's longer schedule, so that tests finish quickly.
 //   - An Agent Handler link that ends without a connection redirects
@@ -161,6 +167,7 @@ package mergetest
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -218,7 +225,8 @@ type Server struct {
 	agentTokens  map[string]*agentToken
 	origins      map[string]bool
 	closeWait    time.Duration
-	ownStatuses  bool         // WithOwnCallbackStatuses
+	ownStatuses  bool // WithOwnCallbackStatuses
+	limits       limiter
 	mcp          http.Handler // see HandleMCP
 	ah           *agentState
 	after        afterLink
@@ -241,6 +249,7 @@ type config struct {
 	now                              func() time.Time
 	problems                         []string
 	ownStatuses                      bool
+	perMinute                        int
 }
 
 // WithAPIKey sets the server's production API key. The default is
@@ -400,6 +409,7 @@ func NewServer(opts ...ServerOption) *Server {
 		ah:           newAgentState(),
 		closeWait:    c.closeWait,
 		ownStatuses:  c.ownStatuses,
+		limits:       limiter{perMinute: c.perMinute, requests: map[[sha256.Size]byte][]time.Time{}, failures: map[string][]time.Time{}},
 		hooks:        newDeliverer(c.webhookURL, c.webhookKey, c.retryWait),
 		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait),
 	}
@@ -636,7 +646,11 @@ func (s *Server) gate(next http.Handler, kind apiKind) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := &statusRecorder{ResponseWriter: w}
+		w = rec
+		defer func() { locked(s, func() struct{} { s.answered(r, rec.status); return struct{}{} }) }()
 
+		var wait string
 		f := locked(s, func() fault {
 			s.requests = append(s.requests, Request{
 				Method: r.Method,
@@ -648,9 +662,16 @@ func (s *Server) gate(next http.Handler, kind apiKind) http.Handler {
 			f := s.fail
 			if s.fail.left > 0 {
 				s.fail.left--
+				return f
 			}
+			wait = s.limited(r)
 			return f
 		})
+		if wait != "" {
+			w.Header().Set("Retry-After", wait)
+			writeError(w, kind, http.StatusTooManyRequests, "rate_limited", "Request was throttled. Expected available in "+wait+" seconds.")
+			return
+		}
 
 		if f.left > 0 {
 			if f.retryAfter != "" {
