@@ -29,7 +29,8 @@
 // requests, SetLinkedAccountStatus, SetTestAccount and DeleteLinkedAccount
 // change Linked Accounts, RaiseIssue, ResolveIssue and MuteIssue change
 // its issues, SetSyncDuration and WithClock drive its syncs,
-// SetEmployeeCount its fake data, SendWebhook sends any event, SetWebhook and
+// SetEmployeeCount its fake data, SendWebhook sends any event, Redeliver sends a finished delivery again
+// byte for byte with its signature, SetWebhook and
 // RotateWebhookKey change the webhook configuration (SetAgentWebhook and
 // RotateAgentWebhookKey Agent Handler's), and CancelLink,
 // CancelAgentLink and DeclineAgentLink play an end user who does not
@@ -152,8 +153,15 @@
 //     MaxFailuresPerIP failures in FailureWindow, lifted as the failures
 //     leave the window (Merge does not publish how long its block lasts).
 //     FailNext plays any other 429.
-//   - Webhook deliveries are retried three times within a second or so,
-//     not over Merge's longer schedule, so that tests finish quickly.
+//   - Webhook deliveries are retried three times within a second or so
+//     (408 and 429 included), not on Merge's schedule, so that tests finish
+//     quickly; WithMergeRetrySchedule opts into Merge's three attempts with
+//     a 30-second timeout, scaled, whose waits between attempts
+//     (MergeRetryWaits) are mergetest's assumption: Merge publishes none.
+//   - Deliveries carry an ID (Delivery.ID) for Redeliver; Merge's carry
+//     none, and a redelivery is sent only when a test asks for one.
+//   - Merge posts to one webhook URL; WithWebhookTargets plays the load
+//     balancer in front of a fleet, one attempt to each target in turn.
 //   - An Agent Handler link that ends without a connection redirects
 //     nowhere by default, since Merge documents only the status success;
 //     WithOwnCallbackStatuses opts into mergetest's own cancelled and
@@ -250,6 +258,8 @@ type config struct {
 	problems                         []string
 	ownStatuses                      bool
 	perMinute                        int
+	moreTargets                      []string
+	retryFactor                      float64
 }
 
 // WithAPIKey sets the server's production API key. The default is
@@ -415,6 +425,10 @@ func NewServer(opts ...ServerOption) *Server {
 	}
 	for _, o := range c.origins {
 		s.origins[o] = true
+	}
+	s.hooks.more = c.moreTargets
+	if c.retryFactor > 0 {
+		s.hooks.mergeSchedule(c.retryFactor)
 	}
 	s.srv = httptest.NewServer(s.routes())
 	return s
