@@ -25,16 +25,18 @@
 //	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 //
 // Tests drive what Merge would do on its own: WithRateLimits enforces
-// Merge's limits, FailNext fails the next
-// requests, SetLinkedAccountStatus, SetTestAccount and DeleteLinkedAccount
-// change Linked Accounts, RaiseIssue, ResolveIssue and MuteIssue change
-// its issues, SetSyncDuration and WithClock drive its syncs,
-// SetEmployeeCount its fake data, SendWebhook sends any event, Redeliver sends a finished delivery again
-// byte for byte with its signature, SetWebhook and
-// RotateWebhookKey change the webhook configuration (SetAgentWebhook and
-// RotateAgentWebhookKey Agent Handler's), and CancelLink,
+// Merge's limits, FailNext fails the next requests, SetLinkedAccountStatus,
+// SetTestAccount and DeleteLinkedAccount change Linked Accounts,
+// RaiseIssue, ResolveIssue and MuteIssue change its issues,
+// SetSyncDuration and WithClock drive its syncs, SetEmployeeCount its fake
+// data, SendWebhook sends any event, Redeliver sends a finished delivery
+// again byte for byte with its signature, SetWebhook, WithWebhookTargets
+// and RotateWebhookKey change the webhook configuration (SetAgentWebhook
+// and RotateAgentWebhookKey Agent Handler's), and CancelLink,
 // CancelAgentLink and DeclineAgentLink play an end user who does not
-// connect. Requests records every API request for assertions.
+// connect. Requests records every API request for assertions. The
+// standalone server, cmd/mergetest, serves all this over HTTP for tests in
+// any language.
 //
 // Under URL() it serves, with the API key as a Bearer token:
 //
