@@ -19,7 +19,10 @@ import (
 func ExampleConnect() {
 	srv := mergetest.NewServer()
 	defer srv.Close()
-	pack := mcptest.Mount(srv)
+	pack, err := mcptest.Serve(srv)
+	if err != nil {
+		log.Fatal(err)
+	}
 	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 	if err != nil {
 		log.Fatal(err)

@@ -37,7 +37,7 @@ func setup(t testing.TB, opts ...mcptest.Option) *fixture {
 	t.Helper()
 	f := &fixture{logs: &lockedBuffer{}}
 	f.srv = mergetest.NewTestServer(t, mergetest.WithAPIKey(testAPIKey))
-	f.pack = mcptest.Mount(f.srv, opts...)
+	f.pack = mcptest.Mount(t, f.srv, opts...)
 	c, err := mergelink.NewClient(testAPIKey, append(f.srv.ClientOptions(), mergelink.WithLogger(f.logger()))...)
 	require.NoError(t, err)
 	f.c = c

@@ -35,7 +35,7 @@ func TestAgentOverMCPInChromium(t *testing.T) {
 	callbackURL := origin + "/callback?state=" + url.QueryEscape(state)
 
 	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins(origin))
-	pack := mcptest.Mount(srv)
+	pack := mcptest.Mount(t, srv)
 	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 	require.NoError(t, err)
 	user, _, err := c.AgentHandler().CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{OriginUserID: "e2e-mcp-user", OriginUserName: "E2E Agent User"})

@@ -112,6 +112,7 @@ func (s *Server) createUser(r *http.Request, body []byte) reply {
 		SharedCredentialGroup:   q.group,
 		UserType:                "HUMAN",
 		AuthenticatedConnectors: []string{},
+		IsTest:                  testKeyUsed(r),
 	}
 	if q.userType != nil {
 		u.UserType = *q.userType
@@ -133,16 +134,17 @@ func (s *Server) listUsers(r *http.Request, _ []byte) reply {
 	q := r.URL.Query()
 	var found []*registeredUser
 	for _, u := range s.users {
-		if !q.Has("origin_user_id") || q.Get("origin_user_id") == u.OriginUserID {
+		if u.IsTest == testKeyUsed(r) && (!q.Has("origin_user_id") || q.Get("origin_user_id") == u.OriginUserID) {
 			found = append(found, u)
 		}
 	}
 	return numberedPage(s, r, found, defaultUserPageSize, maxUserPageSize)
 }
 
-// userOf returns the user the path names, or a 404 reply.
+// userOf returns the user the path names, or a 404 reply, also for a user
+// of the other environment than r's key.
 func (s *Server) userOf(r *http.Request) (*registeredUser, reply) {
-	if u := s.userByID(r.PathValue("id")); u != nil {
+	if u := s.userByID(r.PathValue("id")); u != nil && u.IsTest == testKeyUsed(r) {
 		return u, reply{}
 	}
 	return nil, agentError(http.StatusNotFound, "registered_user_not_found", "No Registered User has this id.")
@@ -280,9 +282,11 @@ func (s *Server) createAgentLinkToken(r *http.Request, body []byte) reply {
 }
 
 // Callback statuses: what the redirect to a callback URL carries in its
-// status query parameter. Merge documents only CallbackSuccess; the other
-// two are mergetest's, for an end user who leaves without connecting (the
-// SDK treats every status but success as a failure).
+// status query parameter. Merge documents only CallbackSuccess, the one
+// mergetest sends by default. CallbackCancelled and CallbackDeclined are
+// mergetest's own, sent only WithOwnCallbackStatuses, for an end user who
+// leaves without connecting (the SDK treats every status but success as a
+// failure).
 const (
 	CallbackSuccess   = "success"
 	CallbackCancelled = "cancelled"
@@ -305,16 +309,18 @@ func (s *Server) CompleteAgentLink(link string) (redirectURL string, err error) 
 }
 
 // CancelAgentLink does what a user does who closes the Agent Handler page
-// without connecting: nothing is connected, the link token is used up, and
-// the browser goes to the callback URL with status=cancelled (and the
-// token's state), or nowhere ("") as for CompleteAgentLink. It fails as
-// CompleteAgentLink does.
+// without connecting: nothing is connected and the link token is used up.
+// Merge documents no status for it, so by default the browser goes nowhere
+// (""); WithOwnCallbackStatuses sends it to the callback URL with
+// mergetest's status=cancelled (and the token's state), as
+// CompleteAgentLink does with success. It fails as CompleteAgentLink does.
 func (s *Server) CancelAgentLink(link string) (redirectURL string, err error) {
 	return s.endAgentLink(link, CallbackCancelled)
 }
 
 // DeclineAgentLink does what a user does who refuses the connector's
-// consent screen: as CancelAgentLink, with status=declined.
+// consent screen: as CancelAgentLink, with mergetest's status=declined
+// WithOwnCallbackStatuses.
 func (s *Server) DeclineAgentLink(link string) (redirectURL string, err error) {
 	return s.endAgentLink(link, CallbackDeclined)
 }
@@ -371,9 +377,13 @@ func (s *Server) openAgentLink(token string) (*agentToken, error) {
 }
 
 // callbackRedirect returns the URL to redirect to after t ends with status,
-// or "" when there is none or its origin is not allowed. It runs with s.mu
-// held.
+// or "" when there is none, its origin is not allowed, or status is one of
+// mergetest's own and WithOwnCallbackStatuses was not given. It runs with
+// s.mu held.
 func (s *Server) callbackRedirect(t *agentToken, queryCallback, status string) string {
+	if status != CallbackSuccess && !s.ownStatuses {
+		return ""
+	}
 	callback := t.callbackURL
 	if callback == "" {
 		callback = queryCallback

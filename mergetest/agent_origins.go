@@ -75,3 +75,13 @@ func decodeStrict(body []byte, v any) (reply, bool) {
 	}
 	return reply{}, false
 }
+
+// WithOwnCallbackStatuses makes an Agent Handler link that ends without a
+// connection (CancelAgentLink, DeclineAgentLink, the hosted page's cancel
+// and decline buttons) redirect to the callback URL with mergetest's own
+// status, CallbackCancelled or CallbackDeclined. Merge documents only
+// CallbackSuccess, so without it such a link redirects nowhere, and a test
+// does not come to lean on a status Merge may never send.
+func WithOwnCallbackStatuses() ServerOption {
+	return func(c *config) { c.ownStatuses = true }
+}

@@ -418,11 +418,11 @@ func TestHostedAgentLinkPage(t *testing.T) {
 }
 
 // An end user who cancels or declines connects nothing, uses the token up,
-// and is sent to the callback URL with the status that says so, from Go
-// and from the hosted page's form.
+// and, WithOwnCallbackStatuses, is sent to the callback URL with
+// mergetest's status that says so, from Go and from the hosted page's form.
 func TestAgentLinkCancelledOrDeclined(t *testing.T) {
 	t.Parallel()
-	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins("https://myapp.com"))
+	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins("https://myapp.com"), mergetest.WithOwnCallbackStatuses())
 	u := createUser(t, srv, "u1")
 	for _, tt := range []struct {
 		name   string
@@ -457,4 +457,32 @@ func TestAgentLinkCancelledOrDeclined(t *testing.T) {
 	_, magic := agentLink(t, srv, u.ID, `{"connector":"linear"}`)
 	status, _, _ := page(t, "POST", magic, url.Values{"action": {"explode"}})
 	assert.Equal(t, http.StatusBadRequest, status)
+}
+
+// By default only Merge's documented status, success, is sent: a user who
+// cancels or declines is redirected nowhere, so that no test leans on a
+// status Merge may never send.
+func TestAgentLinkDocumentedCallbackStatusesOnly(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t, mergetest.WithAllowedCallbackOrigins("https://myapp.com"))
+	u := createUser(t, srv, "u1")
+	body := `{"connector":"linear","callback_url":"https://myapp.com/cb","state":"st"}`
+	for _, end := range []func(string) (string, error){srv.CancelAgentLink, srv.DeclineAgentLink} {
+		tok, magic := agentLink(t, srv, u.ID, body)
+		to, err := end(magic)
+		require.NoError(t, err)
+		assert.Empty(t, to, "no redirect with a status Merge does not document")
+		_, err = srv.CompleteAgentLink(tok)
+		assert.ErrorIs(t, err, mergetest.ErrLinkUsed)
+	}
+	for _, action := range []string{"cancel", "decline"} {
+		_, magic := agentLink(t, srv, u.ID, body)
+		status, page, _ := page(t, "POST", magic, url.Values{"action": {action}})
+		assert.Equal(t, http.StatusOK, status, action)
+		assert.Contains(t, page, `<h1 id="status">Not connected</h1>`, action)
+	}
+	_, magic := agentLink(t, srv, u.ID, body)
+	to, err := srv.CompleteAgentLink(magic)
+	require.NoError(t, err)
+	assert.Equal(t, "https://myapp.com/cb?state=st&status=success", to)
 }

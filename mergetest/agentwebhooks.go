@@ -188,5 +188,5 @@ func (s *Server) agentEvent(event string, u *registeredUser, k connector) {
 	if d.url == "" {
 		return
 	}
-	d.enqueue(u.ID, &pending{Delivery: Delivery{Event: event, RegisteredUserID: u.ID, Payload: payload}, url: d.url})
+	d.enqueue(u.ID, &pending{Delivery: Delivery{ID: newID(), Event: event, RegisteredUserID: u.ID, Payload: payload}, targets: d.targets()})
 }

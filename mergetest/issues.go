@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -164,19 +165,8 @@ func (s *Server) listIssues(r *http.Request, _ []byte) reply {
 	}
 	q := r.URL.Query()
 	var c checker
-	times := map[string]time.Time{}
-	for _, name := range []string{"first_incident_time_after", "first_incident_time_before", "last_incident_time_after",
-		"last_incident_time_before", "start_date", "end_date"} {
-		if !q.Has(name) {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, q.Get(name))
-		if err != nil {
-			c.invalid("", fmt.Sprintf("The %s filter must be an ISO 8601 date-time, not %q.", name, q.Get(name)))
-			continue
-		}
-		times[name] = t
-	}
+	times := timeFilters(&c, q, "first_incident_time_after", "first_incident_time_before", "last_incident_time_after",
+		"last_incident_time_before", "start_date", "end_date")
 	if st := q.Get("status"); q.Has("status") && st != IssueOngoing && st != IssueResolved {
 		c.invalid("", fmt.Sprintf("The status filter %q is not a valid choice: use ONGOING or RESOLVED.", st))
 	}
@@ -219,4 +209,22 @@ func (s *Server) getIssue(r *http.Request, _ []byte) reply {
 		}
 	}
 	return notFound(r, nil)
+}
+
+// timeFilters parses the date-time filters among names that q holds, and
+// notes a problem in c for each that is not an ISO 8601 date-time.
+func timeFilters(c *checker, q url.Values, names ...string) map[string]time.Time {
+	times := map[string]time.Time{}
+	for _, name := range names {
+		if !q.Has(name) {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, q.Get(name))
+		if err != nil {
+			c.invalid("", fmt.Sprintf("The %s filter must be an ISO 8601 date-time, not %q.", name, q.Get(name)))
+			continue
+		}
+		times[name] = t
+	}
+	return times
 }

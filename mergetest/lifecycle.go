@@ -84,6 +84,10 @@ func (s *Server) withAccount(f accountHandler) handler {
 		switch {
 		case a == nil:
 			return detail(http.StatusUnauthorized, "Invalid account token.")
+		case a.test != testKeyUsed(r):
+			// As at Merge, a test key with a production account's token,
+			// or the reverse, finds nothing.
+			return notFound(r, nil)
 		case a.category != r.PathValue("category"):
 			return detail(http.StatusNotFound, fmt.Sprintf("The account token is for a Linked Account of category %s: call /api/%s/v1/.", a.category, a.category))
 		}

@@ -210,6 +210,7 @@ func (s *Server) CompleteLink(link, integration string) (*LinkedAccount, error) 
 			originID:    lt.originID,
 			category:    category,
 			listenerURL: s.URL() + "/api/integrations/webhook-listener/" + newToken(),
+			test:        lt.test,
 		}
 		s.accounts = append(s.accounts, a)
 		s.byIdentity[a.identity()] = a
@@ -341,7 +342,9 @@ func (s *Server) SetLinkedAccountStatus(id, status string) error {
 // a production one again. As at Merge, the linked-accounts list shows test
 // accounts only when the is_test_account filter is given, and production
 // accounts only when it is not; a test account's account_type is "TEST" and
-// its is_duplicate null. It fails with ErrUnknownAccount or ErrClosed.
+// its is_duplicate null; its token answers the test-environment key
+// (TestEnvironmentAPIKey) only, and the production key 404. It fails with
+// ErrUnknownAccount or ErrClosed.
 func (s *Server) SetTestAccount(id string, test bool) error {
 	return s.control(id, func(a *account) error {
 		a.test = test

@@ -12,21 +12,31 @@
 // Merge does (and 408 and 429), but not other 4xx; completing an Agent
 // Handler link redirects to the callback URL with status and state.
 //
+// A server holds a production API key (APIKey) and a test-environment one
+// (TestEnvironmentAPIKey): Linked Accounts and registered users made with
+// the test key are test ones, and, as at Merge, a key used against the
+// other environment's account token or user is answered 404, a key that is
+// neither 401.
+//
 // A Server keeps all its state to itself, so parallel tests each start their
 // own:
 //
 //	srv := mergetest.NewTestServer(t, mergetest.WithWebhook(receiver.URL, key))
 //	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 //
-// Tests drive what Merge would do on its own: FailNext fails the next
-// requests, SetLinkedAccountStatus, SetTestAccount and DeleteLinkedAccount
-// change Linked Accounts, RaiseIssue, ResolveIssue and MuteIssue change
-// its issues, SetSyncDuration and WithClock drive its syncs,
-// SetEmployeeCount its fake data, SendWebhook sends any event, SetWebhook and
-// RotateWebhookKey change the webhook configuration (SetAgentWebhook and
-// RotateAgentWebhookKey Agent Handler's), and CancelLink,
+// Tests drive what Merge would do on its own: WithRateLimits enforces
+// Merge's limits, FailNext fails the next requests, SetLinkedAccountStatus,
+// SetTestAccount and DeleteLinkedAccount change Linked Accounts,
+// RaiseIssue, ResolveIssue and MuteIssue change its issues,
+// SetSyncDuration and WithClock drive its syncs, SetEmployeeCount its fake
+// data, SendWebhook sends any event, Redeliver sends a finished delivery
+// again byte for byte with its signature, SetWebhook, WithWebhookTargets
+// and RotateWebhookKey change the webhook configuration (SetAgentWebhook
+// and RotateAgentWebhookKey Agent Handler's), and CancelLink,
 // CancelAgentLink and DeclineAgentLink play an end user who does not
-// connect. Requests records every API request for assertions.
+// connect. Requests records every API request for assertions. The
+// standalone server, cmd/mergetest, serves all this over HTTP for tests in
+// any language.
 //
 // Under URL() it serves, with the API key as a Bearer token:
 //
@@ -63,7 +73,8 @@
 //	POST   /api/{category}/v1/account-token/regenerate    200: a new token, the old one fails
 //	GET    /api/{category}/v1/sync-status                 200: cursor pages, SYNCING then DONE
 //	POST   /api/{category}/v1/sync-status/resync          200: every model SYNCING again
-//	GET    /api/hris/v1/employees                         200: a few fake employees, cursor pages
+//	GET    /api/hris/v1/employees                         200: a few fake employees, the OpenAPI's
+//	                                                      filters, cursor pages
 //	GET    /api/hris/v1/employees/{id}                    200
 //
 // Completing an Agent Handler link adds the connector to the registered
@@ -106,9 +117,11 @@
 //	POST /agent-link/{link_token}  form fields: callback_url and action:
 //	                               "connect" (the default), "cancel" or
 //	                               "decline"; redirects (303) to the callback
-//	                               URL with status (success, cancelled or
-//	                               declined) and state, or answers 200 when
-//	                               there is no allowed callback URL
+//	                               URL with status=success and state, or
+//	                               answers 200 when there is no allowed
+//	                               callback URL or the user did not connect
+//	                               (cancelled or declined redirect only
+//	                               WithOwnCallbackStatuses)
 //
 // Unified errors have Merge's {"errors": [...]} or {"detail": ...} bodies,
 // Agent Handler errors its {"error": {"type", "code", "message", ...}} body.
@@ -122,6 +135,11 @@
 //     employees (no candidates, no other models); its syncs are timers on
 //     its clock (SetSyncDuration), not real work; it serves only the
 //     endpoints above.
+//   - Its employees have no relations (company, manager, team, groups,
+//     locations, pay group, employments): a filter on one of them, such as
+//     company_id or job_title, matches no employee. The parameters that
+//     shape an answer (expand, include_sensitive_fields, include_shell_data,
+//     remote_fields, show_enum_origins) are accepted and change nothing.
 //   - Its catalog of integrations and connectors is small; Merge's is
 //     larger, and a slug it lacks is refused here as an unknown one.
 //   - Every account is COMPLETE after a link; INCOMPLETE, RELINK_NEEDED and
@@ -131,24 +149,35 @@
 //     value, it lists test accounts only.
 //   - LinkedAccount.deleted carries an empty data object: Merge documents
 //     no fields for it.
-//   - Rate limits are not enforced: FailNext plays a 429.
-//   - Webhook deliveries are retried three times within a second or so,
-//     not over Merge's longer schedule, so that tests finish quickly.
-//   - The callback statuses cancelled and declined are mergetest's own:
-//     Merge documents only success.
+//   - Rate limits are enforced only WithRateLimits, so that tests stay
+//     fast: one per-minute limit per Linked Account (Merge's depends on
+//     the plan, and on the endpoint), and Merge's IP block after more than
+//     MaxFailuresPerIP failures in FailureWindow, lifted as the failures
+//     leave the window (Merge does not publish how long its block lasts).
+//     FailNext plays any other 429.
+//   - Webhook deliveries are retried three times within a second or so
+//     (408 and 429 included), not on Merge's schedule, so that tests finish
+//     quickly; WithMergeRetrySchedule opts into Merge's three attempts with
+//     a 30-second timeout, scaled, whose waits between attempts
+//     (MergeRetryWaits) are mergetest's assumption: Merge publishes none.
+//   - Deliveries carry an ID (Delivery.ID) for Redeliver; Merge's carry
+//     none, and a redelivery is sent only when a test asks for one.
+//   - Merge posts to one webhook URL; WithWebhookTargets plays the load
+//     balancer in front of a fleet, one attempt to each target in turn.
+//   - An Agent Handler link that ends without a connection redirects
+//     nowhere by default, since Merge documents only the status success;
+//     WithOwnCallbackStatuses opts into mergetest's own cancelled and
+//     declined.
 //   - Access keys made over the API are kept and listed but do not
 //     authenticate requests: only the server's API key does.
 //   - Tool search matches the intent's words against tool names and
 //     descriptions; custom regex rules compile with Go's regexp, not
 //     Merge's (Python) syntax.
-//   - A wrong API key gets 401; Merge answers 404 to a test key used
-//     against production data and the reverse, which one server cannot
-//     tell apart.
 package mergetest
 
 import (
 	"bytes"
-	"crypto/subtle"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -183,10 +212,11 @@ const maxBody = 1 << 20
 
 // Server is a fake Merge. Its methods are safe for concurrent use.
 type Server struct {
-	srv    *httptest.Server
-	apiKey string
-	now    func() time.Time
-	hooks  *deliverer
+	srv     *httptest.Server
+	apiKey  string
+	testKey string
+	now     func() time.Time
+	hooks   *deliverer
 	// agentHooks sends Agent Handler's webhooks; its URL is "" until one
 	// is set.
 	agentHooks *deliverer
@@ -205,6 +235,8 @@ type Server struct {
 	agentTokens  map[string]*agentToken
 	origins      map[string]bool
 	closeWait    time.Duration
+	ownStatuses  bool // WithOwnCallbackStatuses
+	limits       limiter
 	mcp          http.Handler // see HandleMCP
 	ah           *agentState
 	after        afterLink
@@ -215,6 +247,7 @@ type ServerOption func(*config)
 
 type config struct {
 	apiKey     string
+	testKey    string
 	webhookURL string
 	webhookKey string
 	// agentWebhookURL and agentWebhookKey configure Agent Handler's
@@ -225,10 +258,15 @@ type config struct {
 	origins                          []string
 	now                              func() time.Time
 	problems                         []string
+	ownStatuses                      bool
+	perMinute                        int
+	moreTargets                      []string
+	retryFactor                      float64
 }
 
-// WithAPIKey sets the only API key the server accepts; any other, or none,
-// is answered 401 as Merge does. The default is TestAPIKey.
+// WithAPIKey sets the server's production API key. The default is
+// TestAPIKey. A request with neither it nor the test-environment key
+// (WithTestEnvironmentAPIKey), or with none, is answered 401 as Merge does.
 func WithAPIKey(key string) ServerOption {
 	return func(c *config) {
 		if key == "" || strings.ContainsAny(key, "\r\n ") {
@@ -358,17 +396,21 @@ func WithCloseWait(d time.Duration) ServerOption {
 // panics when an option is invalid, as httptest.NewServer does when it
 // cannot listen.
 func NewServer(opts ...ServerOption) *Server {
-	c := config{apiKey: TestAPIKey, retryWait: 50 * time.Millisecond, closeWait: DefaultCloseWait, now: time.Now}
+	c := config{apiKey: TestAPIKey, testKey: TestEnvironmentAPIKey, retryWait: 50 * time.Millisecond, closeWait: DefaultCloseWait, now: time.Now}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&c)
 		}
+	}
+	if c.apiKey == c.testKey {
+		c.problems = append(c.problems, "WithAPIKey, WithTestEnvironmentAPIKey: the production and test-environment keys must differ")
 	}
 	if len(c.problems) > 0 {
 		panic("mergetest: " + strings.Join(c.problems, "; "))
 	}
 	s := &Server{
 		apiKey:       c.apiKey,
+		testKey:      c.testKey,
 		now:          c.now,
 		idempotency:  map[string]idempotentReply{},
 		linkTokens:   map[string]*linkToken{},
@@ -378,11 +420,17 @@ func NewServer(opts ...ServerOption) *Server {
 		origins:      map[string]bool{},
 		ah:           newAgentState(),
 		closeWait:    c.closeWait,
+		ownStatuses:  c.ownStatuses,
+		limits:       limiter{perMinute: c.perMinute, requests: map[[sha256.Size]byte][]time.Time{}, failures: map[string][]time.Time{}},
 		hooks:        newDeliverer(c.webhookURL, c.webhookKey, c.retryWait),
 		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait),
 	}
 	for _, o := range c.origins {
 		s.origins[o] = true
+	}
+	s.hooks.more = c.moreTargets
+	if c.retryFactor > 0 {
+		s.hooks.mergeSchedule(c.retryFactor)
 	}
 	s.srv = httptest.NewServer(s.routes())
 	return s
@@ -614,7 +662,11 @@ func (s *Server) gate(next http.Handler, kind apiKind) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := &statusRecorder{ResponseWriter: w}
+		w = rec
+		defer func() { locked(s, func() struct{} { s.answered(r, rec.status); return struct{}{} }) }()
 
+		var wait string
 		f := locked(s, func() fault {
 			s.requests = append(s.requests, Request{
 				Method: r.Method,
@@ -626,9 +678,16 @@ func (s *Server) gate(next http.Handler, kind apiKind) http.Handler {
 			f := s.fail
 			if s.fail.left > 0 {
 				s.fail.left--
+				return f
 			}
+			wait = s.limited(r)
 			return f
 		})
+		if wait != "" {
+			w.Header().Set("Retry-After", wait)
+			writeError(w, kind, http.StatusTooManyRequests, "rate_limited", "Request was throttled. Expected available in "+wait+" seconds.")
+			return
+		}
 
 		if f.left > 0 {
 			if f.retryAfter != "" {
@@ -638,7 +697,8 @@ func (s *Server) gate(next http.Handler, kind apiKind) http.Handler {
 			writeError(w, kind, f.status, strings.ReplaceAll(strings.ToLower(text), " ", "_"), "mergetest: injected "+fmt.Sprint(f.status)+" "+text+".")
 			return
 		}
-		if !s.authorized(r) {
+		test, ok := s.environment(r)
+		if !ok {
 			if r.Header.Get("Authorization") == "" {
 				writeError(w, kind, http.StatusUnauthorized, "missing_api_key", "Authentication credentials were not provided.")
 			} else {
@@ -646,13 +706,6 @@ func (s *Server) gate(next http.Handler, kind apiKind) http.Handler {
 			}
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, withEnvironment(r, test))
 	})
-}
-
-// authorized reports whether r carries the server's API key as a Bearer
-// token, comparing in constant time.
-func (s *Server) authorized(r *http.Request) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.apiKey)) == 1
 }

@@ -25,6 +25,7 @@ type linkToken struct {
 	categories []string
 	integ      string // slug, or "" to let the end user pick
 	magic      bool
+	test       bool // made with the test-environment key
 	expires    time.Time
 	used       bool
 }
@@ -265,6 +266,7 @@ func (s *Server) createLinkToken(r *http.Request, body []byte) reply {
 		categories: q.categories,
 		integ:      deref(q.integration),
 		magic:      deref(q.magic),
+		test:       testKeyUsed(r),
 		expires:    s.now().Add(time.Duration(mins) * time.Minute),
 	}
 	s.linkTokens[lt.token] = lt

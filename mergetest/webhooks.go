@@ -27,6 +27,10 @@ const DeliveryAttempts = 4
 // on. Its String method hides the payload, and JSON (a slog JSON
 // handler's, say) leaves it out.
 type Delivery struct {
+	// ID names the delivery in the server, for Redeliver. It is
+	// mergetest's own and is not sent: Merge's webhooks carry no delivery
+	// id.
+	ID string
 	// Event is the webhook's event, such as "LinkedAccount.linked" or,
 	// for Agent Handler, "credential.created".
 	Event string
@@ -39,6 +43,12 @@ type Delivery struct {
 	Payload []byte `json:"-"`
 	// Attempts is how many times it was sent.
 	Attempts int
+	// URL is the target the last attempt went to: one of the webhook
+	// targets (WithWebhookTargets), in turn.
+	URL string
+	// Header holds every header the last attempt sent, the signature
+	// (mergelink.SignatureHeader, or AgentSignatureHeader) included.
+	Header http.Header `json:"-"`
 	// StatusCode is the receiver's last answer, or 0 when the last attempt
 	// got none.
 	StatusCode int
@@ -121,6 +131,7 @@ func cloneDeliveries(ds []Delivery) []Delivery {
 	out := make([]Delivery, len(ds))
 	for i, d := range ds {
 		d.Payload = bytes.Clone(d.Payload)
+		d.Header = d.Header.Clone()
 		out[i] = d
 	}
 	return out
@@ -140,7 +151,7 @@ func (s *Server) SetWebhook(url, signingKey string) error {
 	d := s.hooks
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.url, d.key, d.nextKey = url, signingKey, ""
+	d.url, d.more, d.key, d.nextKey = url, nil, signingKey, ""
 	return nil
 }
 
@@ -268,9 +279,16 @@ type deliverer struct {
 	cancel context.CancelFunc
 
 	mu sync.Mutex
-	// url is where new deliveries go, "" for nowhere; key signs every
+	// url is where new deliveries go, "" for nowhere, and more the other
+	// targets they go to in turn (WithWebhookTargets); key signs every
 	// attempt, and nextKey is the key a rotation will switch to.
 	url, key, nextKey string
+	more              []string
+	turn              int // which target the next attempt goes to
+	// schedule, when set, is the wait before each retry
+	// (WithMergeRetrySchedule); otherwise each retry waits twice as long
+	// as the one before, from wait.
+	schedule []time.Duration
 	// queues holds each account's pending deliveries, the one being sent
 	// first. A goroutine runs for an account exactly when its queue is not
 	// empty.
@@ -283,7 +301,10 @@ type deliverer struct {
 // pending is a delivery being sent, and where to.
 type pending struct {
 	Delivery
-	url string
+	targets []string
+	// signature, when set, is sent as it is instead of signing the
+	// payload again: a redelivery's.
+	signature string
 }
 
 func newDeliverer(url, key string, wait time.Duration) *deliverer {
@@ -378,6 +399,9 @@ func (d *deliverer) send(p *pending) {
 	wait := d.wait
 	for p.Attempts < d.attempts {
 		if p.Attempts > 0 {
+			if d.schedule != nil {
+				wait = d.schedule[p.Attempts-1]
+			}
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
@@ -391,7 +415,8 @@ func (d *deliverer) send(p *pending) {
 			return
 		}
 		p.Attempts++
-		p.StatusCode, p.Err = d.post(p.url, p.Payload)
+		p.URL = d.target(p)
+		p.StatusCode, p.Err = d.post(p)
 		if p.Err == nil || !retryable(p.StatusCode) {
 			return
 		}
@@ -414,16 +439,32 @@ func retryable(status int) bool {
 	return status == 0 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 }
 
-// post sends a payload once, signed with the current key. Its errors show
-// url as the SDK shows every URL: a receiver's URL may carry a token.
-func (d *deliverer) post(url string, payload []byte) (int, error) {
-	req, err := http.NewRequestWithContext(d.ctx, http.MethodPost, url, bytes.NewReader(payload))
+// target returns the target of p's next attempt: its targets in turn,
+// across deliveries, as a load balancer in front of a fleet spreads them.
+func (d *deliverer) target(p *pending) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t := p.targets[d.turn%len(p.targets)]
+	d.turn++
+	return t
+}
+
+// post sends p's payload once to p.URL, signed with the current key (or
+// with p's own signature), and records the headers sent. Its errors show
+// the URL as the SDK shows every URL: a receiver's URL may carry a token.
+func (d *deliverer) post(p *pending) (int, error) {
+	req, err := http.NewRequestWithContext(d.ctx, http.MethodPost, p.URL, bytes.NewReader(p.Payload))
 	if err != nil {
 		return 0, secret.URLError(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "mergetest-webhooks")
-	req.Header.Set(d.header, d.sign(payload, d.signingKey()))
+	sig := p.signature
+	if sig == "" {
+		sig = d.sign(p.Payload, d.signingKey())
+	}
+	req.Header.Set(d.header, sig)
+	p.Header = req.Header.Clone()
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return 0, secret.URLError(err)
@@ -532,5 +573,5 @@ func (d *deliverer) delivery(event string, a *account, data map[string]any) *pen
 	if err != nil {
 		panic("mergetest: encoding a webhook: " + err.Error())
 	}
-	return &pending{Delivery: Delivery{Event: event, LinkedAccountID: a.id, Payload: payload}, url: d.url}
+	return &pending{Delivery: Delivery{ID: newID(), Event: event, LinkedAccountID: a.id, Payload: payload}, targets: d.targets()}
 }

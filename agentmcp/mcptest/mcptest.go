@@ -4,8 +4,12 @@
 // connected account and back.
 //
 //	srv := mergetest.NewTestServer(t)
-//	pack := mcptest.Mount(srv)
+//	pack := mcptest.Mount(t, srv)
 //	s, err := agentmcp.Connect(ctx, c, pack.ID(), user.ID)
+//
+// Outside a test (a demo, an offline mode), Serve does the same and
+// returns an error instead of failing a test. WithMiddleware wraps the
+// fake's MCP handler, so that a test can slow it, fail it or redirect it.
 //
 // The tool pack Mount serves (ToolPackID unless WithToolPackID) holds
 // every connector of mergetest's catalog (GET /connectors/) with its
@@ -38,6 +42,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -57,6 +62,14 @@ type Option func(*ToolPack)
 // one, ToolPackID.
 func WithToolPackID(id string) Option { return func(p *ToolPack) { p.id = id } }
 
+// WithMiddleware wraps the fake's MCP handler in mw, which sees every
+// request to the tool pack before the fake does: to slow it (block until
+// the test lets it go), fail it (answer 503 itself) or redirect it (answer
+// 307 to another URL), as a proxy or an overloaded Agent Handler would.
+func WithMiddleware(mw func(http.Handler) http.Handler) Option {
+	return func(p *ToolPack) { p.middleware = append(p.middleware, mw) }
+}
+
 // WithPageSize sets how many tools a page of tools/list holds.
 func WithPageSize(n int) Option {
 	return func(p *ToolPack) {
@@ -73,17 +86,28 @@ const ToolPackID = "4f9b2c1e-7d3a-4e5b-9c8d-0a1b2c3d4e5f"
 // ToolPack is a fake tool pack served by a mergetest.Server. Its methods
 // are safe for concurrent use.
 type ToolPack struct {
-	srv      *mergetest.Server
-	id       string
-	pageSize int
-	client   *mergelink.Client
+	srv        *mergetest.Server
+	id         string
+	pageSize   int
+	client     *mergelink.Client
+	middleware []func(http.Handler) http.Handler
+	log        *callLog // shared by every pack mounted on the server
 
 	mu       sync.Mutex
 	catalog  []agenthandler.Connector // read once, on the first request
 	servers  map[string]*mcp.Server   // by what they list: see server
-	calls    []Call
 	sequence int
 }
+
+// callLog holds the calls answered by the packs mounted on one server, so
+// that mounting again does not forget them.
+type callLog struct {
+	mu    sync.Mutex
+	calls []Call
+}
+
+// logs maps each mergetest.Server with a pack mounted to its callLog.
+var logs sync.Map
 
 // Call is a tool call the fake answered.
 type Call struct {
@@ -97,8 +121,22 @@ type Call struct {
 
 // Mount serves a fake tool pack at srv's MCP endpoint
 // (mergetest.AgentPath+mergetest.MCPPath), replacing any handler mounted
-// before, and returns it. It panics when an option is invalid.
-func Mount(srv *mergetest.Server, opts ...Option) *ToolPack {
+// before, and returns it. The calls answered before, by a pack mounted
+// earlier on srv, stay in Calls. It fails the test when an option is
+// invalid.
+func Mount(t testing.TB, srv *mergetest.Server, opts ...Option) *ToolPack {
+	t.Helper()
+	p, err := Serve(srv, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logs.Delete(srv) })
+	return p
+}
+
+// Serve is Mount outside a test, for a demo or an offline mode: it fails
+// when an option is invalid, such as a tool pack id that is not a UUID.
+func Serve(srv *mergetest.Server, opts ...Option) (*ToolPack, error) {
 	p := &ToolPack{srv: srv, id: ToolPackID, pageSize: DefaultPageSize}
 	for _, opt := range opts {
 		if opt != nil {
@@ -107,14 +145,16 @@ func Mount(srv *mergetest.Server, opts ...Option) *ToolPack {
 	}
 	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 	if err != nil {
-		panic("mcptest: " + err.Error())
+		return nil, fmt.Errorf("mcptest: %w", err)
 	}
 	p.client = c
 	if _, err := c.AgentHandler().MCPURL(p.id, p.id); err != nil {
-		panic("mcptest: the tool pack id must be a UUID: " + err.Error())
+		return nil, fmt.Errorf("mcptest: the tool pack id must be a UUID: %w", err)
 	}
+	log, _ := logs.LoadOrStore(srv, &callLog{})
+	p.log = log.(*callLog)
 	mcpHandler := mcp.NewStreamableHTTPHandler(p.server, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
-	srv.HandleMCP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, err := p.client.AgentHandler().GetRegisteredUser(r.Context(), r.PathValue("registered_user_id"))
 		if err != nil {
 			writeError(w, http.StatusNotFound, "registered_user_not_found", "No Registered User has this id.")
@@ -140,18 +180,23 @@ func Mount(srv *mergetest.Server, opts ...Option) *ToolPack {
 			authenticatedOnly: r.URL.Query().Get("authenticated_only") == "true",
 		})
 		mcpHandler.ServeHTTP(w, r.WithContext(ctx))
-	}))
-	return p
+	})
+	for _, mw := range slices.Backward(p.middleware) {
+		h = mw(h)
+	}
+	srv.HandleMCP(h)
+	return p, nil
 }
 
 // ID returns the tool pack's id.
 func (p *ToolPack) ID() string { return p.id }
 
-// Calls returns the tool calls answered so far, in order.
+// Calls returns the tool calls answered so far on the pack's server, by
+// this pack and any mounted there before it, in order.
 func (p *ToolPack) Calls() []Call {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.calls)
+	p.log.mu.Lock()
+	defer p.log.mu.Unlock()
+	return slices.Clone(p.log.calls)
 }
 
 // state is what one MCP request's server is built from.
@@ -282,9 +327,9 @@ func (p *ToolPack) authenticate(userID string, k agenthandler.Connector) mcp.Too
 // record notes a call.
 func (p *ToolPack) record(req *mcp.CallToolRequest, userID string, needsAuth bool) {
 	args := slices.Clone(req.Params.Arguments)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls = append(p.calls, Call{Tool: req.Params.Name, RegisteredUserID: userID, Arguments: args, NeedsAuth: needsAuth})
+	p.log.mu.Lock()
+	defer p.log.mu.Unlock()
+	p.log.calls = append(p.log.calls, Call{Tool: req.Params.Name, RegisteredUserID: userID, Arguments: args, NeedsAuth: needsAuth})
 }
 
 // writeError answers status with Agent Handler's error body.

@@ -3,10 +3,13 @@ package mcptest_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,7 +26,7 @@ import (
 func setup(t *testing.T, opts ...mcptest.Option) (*mergetest.Server, *mcptest.ToolPack, *mergelink.Client, string) {
 	t.Helper()
 	srv := mergetest.NewTestServer(t)
-	pack := mcptest.Mount(srv, opts...)
+	pack := mcptest.Mount(t, srv, opts...)
 	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 	require.NoError(t, err)
 	u, _, err := c.AgentHandler().CreateRegisteredUser(context.Background(), agenthandler.RegisteredUserParams{OriginUserID: "u1", OriginUserName: "Ada"})
@@ -125,7 +128,63 @@ func TestWithToolPackID(t *testing.T) {
 	require.NoError(t, err)
 	s.Close()
 
-	assert.Panics(t, func() { mcptest.Mount(mergetest.NewTestServer(t), mcptest.WithToolPackID("pack-1")) })
+	_, err = mcptest.Serve(mergetest.NewTestServer(t), mcptest.WithToolPackID("pack-1"))
+	assert.ErrorContains(t, err, "UUID")
+	ft := &fatalTB{TB: t}
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		mcptest.Mount(ft, mergetest.NewTestServer(t), mcptest.WithToolPackID("pack-1"))
+	}()
+	<-ran
+	assert.Contains(t, ft.fatal, "UUID", "Mount fails the test instead of panicking")
+}
+
+// fatalTB records Fatal instead of ending the test.
+type fatalTB struct {
+	testing.TB
+	fatal string
+}
+
+func (f *fatalTB) Fatal(args ...any) {
+	f.fatal = fmt.Sprint(args...)
+	runtime.Goexit()
+}
+
+// Remounting keeps the calls answered before; WithMiddleware sees every
+// request first, and can fail it, slow it or send it elsewhere.
+func TestRemountKeepsCallsAndMiddleware(t *testing.T) {
+	t.Parallel()
+	srv, pack, c, userID := setup(t)
+	ctx := context.Background()
+	s, err := agentmcp.Connect(ctx, c, pack.ID(), userID)
+	require.NoError(t, err)
+	_, err = s.Call(ctx, "linear_create_issue", map[string]any{"title": "t"})
+	require.NoError(t, err)
+	s.Close()
+	require.Len(t, pack.Calls(), 1)
+
+	var failing atomic.Bool
+	failing.Store(true)
+	again := mcptest.Mount(t, srv, mcptest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if failing.Load() {
+				http.Error(w, `{"error":{"code":"overloaded"}}`, http.StatusServiceUnavailable)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}))
+	assert.Equal(t, names(pack.Calls()), names(again.Calls()), "remounting keeps Calls")
+	_, err = agentmcp.Connect(ctx, c, again.ID(), userID)
+	require.Error(t, err, "the middleware fails every request")
+	failing.Store(false)
+	s, err = agentmcp.Connect(ctx, c, again.ID(), userID)
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.Call(ctx, "linear_search_issues", map[string]any{"query": "q"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"linear_create_issue", "linear_search_issues"}, names(again.Calls()))
 }
 
 func names(calls []mcptest.Call) []string {

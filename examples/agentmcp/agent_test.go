@@ -73,7 +73,7 @@ func TestOfflineServer(t *testing.T) {
 func TestAgainstMerge(t *testing.T) {
 	t.Parallel()
 	srv := mergetest.NewTestServer(t)
-	pack := mcptest.Mount(srv)
+	pack := mcptest.Mount(t, srv)
 	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 	require.NoError(t, err)
 	ah := c.AgentHandler()

@@ -57,7 +57,10 @@ func runOffline(ctx context.Context, out io.Writer, f flags, args map[string]any
 	// skips the redirect as Merge does.
 	srv := newServer(mergetest.WithAgentWebhook(l.url+webhookPath, key))
 	defer srv.Close() // before the local server stops: it waits for the webhooks in flight
-	pack := mcptest.Mount(srv)
+	pack, err := mcptest.Serve(srv)
+	if err != nil {
+		return err
+	}
 	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 	if err != nil {
 		return err
