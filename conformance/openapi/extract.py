@@ -62,8 +62,8 @@ def main(hris_path, agent_path):
             props = {k: typ(v) for k, v in (s.get("properties") or {}).items()}
             r = {"properties": props, "required": s.get("required", [])}
             ap = s.get("additionalProperties")
-            if "properties" not in s or ap not in (None, False):
-                r["open"] = True  # a map, or an object without a field list
+            if not s.get("properties") or ap not in (None, False):
+                r["open"] = True  # a map, or an object without a field list (a tool's input schema)
             return r
 
         for p, ops in doc["paths"].items():
