@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -37,25 +36,13 @@ func TestCallbackOriginRegisteredOverTheAPIInChromium(t *testing.T) {
 	user, _, err := ah.CreateRegisteredUser(ctx, agenthandler.RegisteredUserParams{OriginUserID: "e2e-origin-user", OriginUserName: "E2E Origin User"})
 	require.NoError(t, err)
 
-	// connect opens a fresh link for connector in a new tab, clicks Connect
-	// and returns where the browser landed and its heading.
+	// connect opens a fresh link for connector in the browser and clicks
+	// Connect.
 	connect := func(connector string) (*url.URL, string) {
 		t.Helper()
 		lt, err := ah.CreateLinkToken(ctx, user.ID, agenthandler.LinkTokenParams{Connector: connector, CallbackURL: callbackURL, State: state})
 		require.NoError(t, err)
-		var heading, location string
-		err = chromedp.Run(newTab(ctx, t, browser),
-			chromedp.Navigate(lt.MagicLinkURL),
-			chromedp.WaitVisible("#connect", chromedp.ByQuery),
-			chromedp.Click("#connect", chromedp.ByQuery),
-			chromedp.WaitVisible("#done, #status", chromedp.ByQuery),
-			chromedp.Text("h1", &heading, chromedp.ByQuery),
-			chromedp.Location(&location),
-		)
-		require.NoError(t, err, "driving the Agent Handler page")
-		landed, err := url.Parse(location)
-		require.NoError(t, err)
-		return landed, heading
+		return connectInBrowser(ctx, t, browser, lt.MagicLinkURL)
 	}
 
 	before, heading := connect("slack")
