@@ -62,9 +62,10 @@ var (
 // agentmcp module's MCP client is such code): method and path, which must
 // hold no secret, name the request; body is the answer's body as read up
 // to a limit of yours, and truncated says there was more. It reads the
-// request id, Retry-After and what Merge said (errors, detail, code) as
-// the client does, so that errors.Is with ErrUnauthorized and the other
-// sentinels works the same.
+// request id, Retry-After, where a redirect (3xx) points (Location,
+// masked) and what Merge said (errors, detail, code) as the client does,
+// so that errors.Is with ErrUnauthorized and the other sentinels works
+// the same.
 func NewAPIError(method, path string, resp *http.Response, body []byte, truncated bool) *APIError {
 	return transport.NewAPIError(method, path, resp, body, truncated)
 }

@@ -15,6 +15,39 @@
 //		// tools again first, as Merge asks of an agent once a user connected.
 //	}
 //
+// # Lifetime
+//
+// Connect's ctx covers the setup only (the initialize handshake); each
+// call has its own. A Session is meant to be kept, across the requests of
+// your app, for as long as the user talks to the agent: one per tool pack
+// and registered user, shared by goroutines. Agent Handler may drop or
+// expire the MCP session under it (a 404 for its Mcp-Session-Id): the
+// next call initializes a new one and is sent on it, with no error. A
+// connection closed before an answer came fails only that call, unless it
+// was a listing, which is sent again; the next call goes through.
+//
+// # Learning of a new credential
+//
+// The Session lists the tools again, to see a connector connected, after
+// an authenticate answer of its own and after Invalidate. On the replica
+// whose Session got the authenticate answer nothing else is needed. A
+// Session elsewhere (another replica, another process) does not know that
+// the user connected: tell it with Invalidate from your handler of Agent
+// Handler's credential.created webhook (agenthandler.WebhookHandler), which
+// reaches one replica of yours with the registered user's id and the
+// connector, whichever received the callback: pass it on to the replicas
+// holding a Session of that user, or let each handle it. Refresh lists at
+// once; use it where no webhook arrives (no webhook endpoint, or a test),
+// before a call that needs the connector. The callback redirect is no
+// signal for other replicas: only one receives it, and Merge skips it when
+// the origin is not allowed.
+//
+// # Redirects
+//
+// A session follows no redirect, as mergelink.Client follows none: a 3xx
+// is a *mergelink.APIError whose Location says where it pointed, so the
+// API key never reaches another address.
+//
 // The module is apart from github.com/mergelink/mergelink so that the MCP
 // SDK enters only the programs that use it. Its fake MCP server for tests is
 // in the mcptest package.
@@ -65,9 +98,11 @@ func WithMagicLinkHosts(hosts ...string) Option {
 
 // WithHTTPClient sets the *http.Client the MCP requests go through, for
 // timeouts, proxies or tracing; its Transport is wrapped to add the API
-// key. The default is a client with no timeout of its own (a tool call
-// lasts as long as its context allows) on http.DefaultTransport. A nil
-// client is ignored.
+// key, and its CheckRedirect replaced: the session follows no redirect,
+// whatever hc's policy (a 3xx is a *mergelink.APIError). hc itself is left
+// unchanged. The default is a client with no timeout of its own (a tool
+// call lasts as long as its context allows) on http.DefaultTransport. A
+// nil client is ignored.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) {
 		if hc != nil {
@@ -93,8 +128,10 @@ const protocolVersion = "2025-11-25"
 // Connect opens an MCP session with the tool pack toolPackID for the
 // registered user registeredUserID, at c's region's Agent Handler MCP
 // endpoint (POST /tool-packs/{tool_pack_id}/registered-users/{registered_user_id}/mcp/),
-// with c's API key on every request, and initializes it. Close the Session
-// when done.
+// with c's API key on every request, and initializes it. ctx bounds that
+// setup only: the Session outlives it, and is meant to be kept across
+// requests (see Lifetime in the package doc). Close the Session when
+// done.
 //
 // It fails, sending nothing, with a *mergelink.ValidationError when an id
 // is not a UUID, and with an error matching mergelink.ErrNoAgentHandlerHost
@@ -132,6 +169,7 @@ func Connect(ctx context.Context, c *mergelink.Client, toolPackID, registeredUse
 		hc = &copied
 	}
 	hc.Transport = &authTransport{auth: ah.Authorize, base: hc.Transport, path: path, logger: o.logger}
+	hc.CheckRedirect = noRedirect
 
 	client := mcp.NewClient(&mcp.Implementation{Name: "mergelink-agentmcp", Version: mergelink.Version}, &mcp.ClientOptions{Logger: o.logger})
 	transport := &mcp.StreamableClientTransport{

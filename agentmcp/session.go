@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"sync"
 
@@ -16,6 +17,10 @@ import (
 // It keeps the last tool listing, and lists again before the next call
 // whenever the user may have connected a connector: Merge asks an agent to
 // list the tools again after that. Its methods are safe for concurrent use.
+//
+// Keep a Session across requests: it outlives the context of Connect, and
+// when Agent Handler drops the MCP session under it the next call opens a
+// new one on its own (see Lifetime in the package doc).
 type Session struct {
 	path string
 	open func(context.Context) (*mcp.ClientSession, error)
@@ -245,9 +250,12 @@ func (s *Session) fail(cs *mcp.ClientSession, err error) {
 }
 
 // withSession runs one request, method, through fn on the current MCP
-// session. When that session turns out closed and no answer came, it
-// opens a new one and, for an idempotent request (a listing, not a tool
-// call, which may have run), sends it once more.
+// session, and sends it once more on a new session (an initialize
+// request first) when the server forgot the one it was sent on: a 404 for
+// its Mcp-Session-Id, which says the request did not run, so that even a
+// tool call is safe to resend. A request that got no answer at all (the
+// connection closed, or already closed on our side) is sent once more only
+// when idempotent (a listing, not a tool call, which may have run).
 func withSession[T any](s *Session, ctx context.Context, method string, idempotent bool, fn func(context.Context, *mcp.ClientSession) (T, error)) (T, error) {
 	for attempt := 1; ; attempt++ {
 		cs, err := s.session(ctx)
@@ -255,17 +263,29 @@ func withSession[T any](s *Session, ctx context.Context, method string, idempote
 			var zero T
 			return zero, err
 		}
-		v, err := call(ctx, method, s.path, func(ctx context.Context) (T, error) { return fn(ctx, cs) })
+		var sdkErr error // fn's own error, before call reduces it
+		v, err := call(ctx, method, s.path, func(ctx context.Context) (T, error) {
+			v, err := fn(ctx, cs)
+			sdkErr = err
+			return v, err
+		})
 		if err == nil {
 			return v, nil
 		}
 		s.fail(cs, err)
-		var apiErr *mergelink.APIError
-		if idempotent && attempt == 1 && errors.Is(err, mcp.ErrConnectionClosed) && !errors.As(err, &apiErr) && ctx.Err() == nil {
+		if attempt == 1 && ctx.Err() == nil && (errors.Is(sdkErr, mcp.ErrSessionMissing) || idempotent && unanswered(err)) {
 			continue
 		}
 		return v, err
 	}
+}
+
+// unanswered reports whether err says that a request got no answer: its
+// connection closed before one came, or was closed already.
+func unanswered(err error) bool {
+	var apiErr *mergelink.APIError
+	var urlErr *url.Error
+	return !errors.As(err, &apiErr) && (errors.Is(err, mcp.ErrConnectionClosed) || errors.As(err, &urlErr))
 }
 
 // String describes the session without the key it sends.

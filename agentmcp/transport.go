@@ -64,8 +64,21 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		f.set(mergelink.NewAPIError(req.Method, t.path, resp, bytes.Clone(body), cut))
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if resp.StatusCode <= 399 {
+		// A redirect is an answer, never followed: the http.Client would
+		// resend the key to another port or scheme of the host. Without
+		// its Location the client neither follows it nor quotes it, secrets
+		// and all, when it does not parse.
+		resp.Header = resp.Header.Clone()
+		resp.Header.Del("Location")
+	}
 	return resp, nil
 }
+
+// noRedirect makes an http.Client return a redirect as its answer; it is
+// a second guard, since authTransport already hides the Location to
+// follow.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // log logs one request by its method and path, which hold no secret.
 func (t *authTransport) log(ctx context.Context, level slog.Level, msg, method string, attr slog.Attr) {

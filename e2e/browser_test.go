@@ -217,20 +217,7 @@ func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 	})
 	require.NoError(t, err)
 
-	// After Connect the browser lands on the callback page (#done) or,
-	// when Merge skips the redirect, on mergetest's own result (#status).
-	var heading, location string
-	err = chromedp.Run(newTab(ctx, t, browser),
-		chromedp.Navigate(lt.MagicLinkURL),
-		chromedp.WaitVisible("#connect", chromedp.ByQuery),
-		chromedp.Click("#connect", chromedp.ByQuery),
-		chromedp.WaitVisible("#done, #status", chromedp.ByQuery),
-		chromedp.Text("h1", &heading, chromedp.ByQuery),
-		chromedp.Location(&location),
-	)
-	require.NoError(t, err, "driving the Agent Handler page")
-	landed, err := url.Parse(location)
-	require.NoError(t, err)
+	landed, heading := connectInBrowser(ctx, t, browser, lt.MagicLinkURL)
 	require.Equal(t, callbackURL, landed.Scheme+"://"+landed.Host+landed.Path,
 		"the browser is not on the callback page; it shows %q", heading)
 	assert.Equal(t, "Signed in to Linear", heading)
@@ -265,6 +252,27 @@ func agentLinkJourney(ctx context.Context, t *testing.T, browser context.Context
 			t.Fatalf("no credential.created webhook reached the receiver (deliveries: %v): %v", srv.AgentDeliveries(), ctx.Err())
 		}
 	}
+}
+
+// connectInBrowser opens an Agent Handler magic link in a new tab, clicks
+// Connect, and returns where the browser landed and the page's heading:
+// the callback page (#done) or, when Merge skips the redirect,
+// mergetest's own result (#status).
+func connectInBrowser(ctx context.Context, t *testing.T, browser context.Context, link string) (landed *url.URL, heading string) {
+	t.Helper()
+	var location string
+	err := chromedp.Run(newTab(ctx, t, browser),
+		chromedp.Navigate(link),
+		chromedp.WaitVisible("#connect", chromedp.ByQuery),
+		chromedp.Click("#connect", chromedp.ByQuery),
+		chromedp.WaitVisible("#done, #status", chromedp.ByQuery),
+		chromedp.Text("h1", &heading, chromedp.ByQuery),
+		chromedp.Location(&location),
+	)
+	require.NoError(t, err, "driving the Agent Handler page")
+	landed, err = url.Parse(location)
+	require.NoError(t, err)
+	return landed, heading
 }
 
 // startBrowser starts headless Chromium for the test and returns a context

@@ -61,30 +61,36 @@ func loadOpenAPIFields(t *testing.T) *openAPIFields {
 }
 
 // operation returns the operation that serves method on path (a path
-// under the server's URL), or nil.
+// under the server's URL), or nil. Of the operations whose path matches,
+// the one with the fewest parameters wins, as a router picks
+// /connectors/tool-description-overrides/ over /connectors/{slug}/.
 func (f *openAPIFields) operation(method, path string) *openAPIOperation {
 	api, rest := "unified", strings.TrimPrefix(path, mergetest.UnifiedPath)
 	if p, ok := strings.CutPrefix(path, mergetest.AgentPath); ok {
 		api, rest = "agent", strings.TrimSuffix(p, "/")+"/"
 	}
 	got := strings.Split(rest, "/")
+	var best *openAPIOperation
+	bestParams := 0
 	for i, op := range f.Operations {
 		want := strings.Split(op.Path, "/")
-		if op.API != api || op.Method != method || len(want) != len(got) {
+		if op.API != api || op.Method != method || len(want) != len(got) || op.Status < 200 || op.Status > 299 {
 			continue
 		}
-		match := true
+		params := 0
 		for j := range want {
-			if !strings.HasPrefix(want[j], "{") && want[j] != got[j] {
-				match = false
+			if strings.HasPrefix(want[j], "{") {
+				params++
+			} else if want[j] != got[j] {
+				params = -1
 				break
 			}
 		}
-		if match && op.Status >= 200 && op.Status < 300 {
-			return &f.Operations[i]
+		if params >= 0 && (best == nil || params < bestParams) {
+			best, bestParams = &f.Operations[i], params
 		}
 	}
-	return nil
+	return best
 }
 
 // check returns what is wrong with v as a value of t, at is where v is.
@@ -113,8 +119,11 @@ func (f *openAPIFields) check(at string, t fieldType, v any) []string {
 		}
 		return all
 	}
+	if slices.Contains(t.Types, "any") {
+		return nil // "Any type": a tool's input schema, say
+	}
 	kind := jsonKind(v)
-	if !slices.Contains(t.Types, "any") && !slices.Contains(t.Types, kind) &&
+	if !slices.Contains(t.Types, kind) &&
 		!(kind == "integer" && slices.Contains(t.Types, "number")) {
 		return []string{fmt.Sprintf("%s: a JSON %s, where the OpenAPI has %s", at, kind, strings.Join(t.Types, " or "))}
 	}

@@ -545,3 +545,4 @@ describe("after the link", () => {
     assert.deepEqual(await listed(), [], "the id leaves the list");
   });
 });
+(await import("./agenthandler-raw.mjs")).register(() => env); // Agent Handler beyond users and connectors

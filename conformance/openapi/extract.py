@@ -4,8 +4,14 @@ Merge's exported OpenAPI documents into mergetest/testdata/openapi-fields.json.
 
     python3 conformance/openapi/extract.py HRIS.yaml AGENT_HANDLER.yaml
 
-The test reads only the JSON this writes, never the OpenAPI documents, so
-that it runs from the project's own files. Run it again when the documents
+With the Agent Handler document alone it writes Agent Handler's lists only,
+for the raw requests of the conformance check
+(conformance/node/agenthandler-openapi.json):
+
+    python3 conformance/openapi/extract.py AGENT_HANDLER.yaml
+
+The tests read only the JSON this writes, never the OpenAPI documents, so
+that they run from the project's own files. Run it again when the documents
 change (PyYAML needed). For each operation mergetest serves or may serve it
 keeps the method, the path (the HRIS path's category as {category}), the
 status and the response schema; for each schema those reach, its field
@@ -21,10 +27,11 @@ UNIFIED = re.compile(r"^/hris/v1/(link-token|linked-accounts|account-token/\{pub
                      r"account-details|delete-account|sync-status|sync-status/resync|issues|issues/\{id\})$")
 
 
-def main(hris_path, agent_path):
-    out = {"source": "Merge's exported OpenAPI for HRIS and Agent Handler (see conformance/openapi/extract.py)",
-           "operations": [], "schemas": {}}
-    for api, path in (("unified", hris_path), ("agent", agent_path)):
+def main(*paths):
+    docs = (("unified", paths[0]), ("agent", paths[1])) if len(paths) == 2 else (("agent", paths[0]),)
+    out = {"source": "Merge's exported OpenAPI for " + " and ".join("HRIS" if api == "unified" else "Agent Handler" for api, _ in docs)
+           + " (see conformance/openapi/extract.py)", "operations": [], "schemas": {}}
+    for api, path in docs:
         doc = yaml.safe_load(open(path))
         comps = doc["components"]["schemas"]
         refs = set()
@@ -62,8 +69,8 @@ def main(hris_path, agent_path):
             props = {k: typ(v) for k, v in (s.get("properties") or {}).items()}
             r = {"properties": props, "required": s.get("required", [])}
             ap = s.get("additionalProperties")
-            if "properties" not in s or ap not in (None, False):
-                r["open"] = True  # a map, or an object without a field list
+            if not s.get("properties") or ap not in (None, False):
+                r["open"] = True  # a map, or an object without a field list (a tool's input schema)
             return r
 
         for p, ops in doc["paths"].items():

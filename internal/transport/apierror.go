@@ -48,7 +48,11 @@ func newAPIError(method, path string, resp *http.Response, body []byte, truncate
 	}
 	e.RetryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-		e.Location = redirectTarget(resp.Header.Get(heldLocation))
+		loc := resp.Header.Get(heldLocation)
+		if loc == "" { // an answer the transport did not see: NewAPIError's
+			loc = resp.Header.Get("Location")
+		}
+		e.Location = redirectTarget(loc)
 	}
 	e.Errors, e.Detail, e.Code = parseProblems(body)
 	return e
