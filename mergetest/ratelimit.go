@@ -126,3 +126,7 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 	}
 	return w.ResponseWriter.Write(b)
 }
+
+// Unwrap lets http.ResponseController reach the connection's own writer,
+// for a handler (an MCP server, say) that flushes or hijacks.
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
