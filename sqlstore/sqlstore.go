@@ -41,9 +41,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"hash/fnv"
-	"regexp"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -113,24 +110,6 @@ type Store struct {
 	dones                                   atomic.Int64
 }
 
-var tableName = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$`)
-
-// maxName is the longest name PostgreSQL keeps whole (NAMEDATALEN-1);
-// indexSuffix ends the index's name, after the table's.
-const (
-	maxName     = 63
-	indexSuffix = "_expires_at"
-)
-
-// splitTable splits "schema.table" into its parts; schema is empty when
-// there is none.
-func splitTable(name string) (schema, bare string) {
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		return name[:i], name[i+1:]
-	}
-	return "", name
-}
-
 // New returns a store on db. Wrong options (no dialect, a bad table name,
 // a negative TTL) do not fail here: every method then fails with a
 // *mergelink.ValidationError that names them.
@@ -146,11 +125,7 @@ func New(db *sql.DB, o Options) *Store {
 	if s.table == "" {
 		s.table = DefaultTable
 	}
-	if !tableName.MatchString(s.table) || (o.Dialect == SQLite && strings.Contains(s.table, ".")) {
-		c.Add("Table", "must be letters, digits and underscores, optionally schema.table on PostgreSQL", s.table)
-	} else if schema, bare := splitTable(s.table); len(schema) > maxName || len(bare)+len(indexSuffix) > maxName {
-		c.Add("Table", fmt.Sprintf("the schema must be at most %d bytes and the table at most %d (PostgreSQL cuts names past %d, so two longer names could share a table, and the index is named table%s)", maxName, maxName-len(indexSuffix), maxName, indexSuffix), s.table)
-	}
+	checkTable(c, o.Dialect, s.table)
 	if o.TTL < 0 {
 		c.Add("TTL", "must not be negative (0 means 24h)", o.TTL.String())
 	}
@@ -206,20 +181,9 @@ var ddl = []string{
 	`CREATE INDEX IF NOT EXISTS {i}` + indexSuffix + ` ON {t} (expires_at)`,
 }
 
-// sqlitePlaceholder turns $N into SQLite's ?N.
-var sqlitePlaceholder = strings.NewReplacer("$1", "?1", "$2", "?2", "$3", "?3", "$4", "?4")
-
 func (s *Store) prepare(d Dialect) {
 	s.dialect = d
-	_, bare := splitTable(s.table)
-	r := strings.NewReplacer("{t}", s.table, "{i}", bare)
-	render := func(q string) string {
-		q = r.Replace(q)
-		if d == SQLite {
-			q = sqlitePlaceholder.Replace(q)
-		}
-		return q
-	}
+	render := renderer(d, s.table)
 	s.begin, s.success, s.failure, s.held, s.sweepSQL = render(beginSQL), render(successSQL), render(failureSQL), render(heldSQL), render(sweepSQL)
 	for _, q := range ddl {
 		s.ddl = append(s.ddl, render(q))
@@ -227,64 +191,14 @@ func (s *Store) prepare(d Dialect) {
 }
 
 // CreateTable creates the table and its index if they do not exist. Every
-// replica may call it at start, all at once: on PostgreSQL it runs the DDL
-// in a transaction under an advisory lock named after the table (CREATE
-// ... IF NOT EXISTS alone is not safe against concurrent calls there); on
-// SQLite it tries again, with short waits, while the database is locked
-// by another connection. It fails with the database's error, ctx's when
-// it ends first, or a *mergelink.ValidationError for wrong options.
+// replica may call it at start, all at once (see createTable). It fails
+// with the database's error, ctx's when it ends first, or a
+// *mergelink.ValidationError for wrong options.
 func (s *Store) CreateTable(ctx context.Context) error {
 	if s.err != nil {
 		return s.err
 	}
-	wait := time.Millisecond
-	for {
-		err := s.createTable(ctx)
-		if err == nil {
-			return nil
-		}
-		if s.dialect != SQLite || !locked(err) {
-			return fmt.Errorf("sqlstore: create table %s: %w", s.table, err)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-			wait = min(2*wait, 100*time.Millisecond)
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("sqlstore: create table %s: %w (after: %w)", s.table, ctx.Err(), err)
-		}
-	}
-}
-
-func (s *Store) createTable(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() // after Commit, a no-op
-	if s.dialect == Postgres {
-		h := fnv.New64a()
-		h.Write([]byte("mergelink sqlstore CreateTable " + s.table))
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64())); err != nil {
-			return err
-		}
-	}
-	for _, q := range s.ddl {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
-}
-
-// locked reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED,
-// which the busy timeout does not always absorb (while several
-// connections set up a new database, say). The drivers differ in their
-// error types but agree on the text.
-func locked(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "database table is locked") || strings.Contains(msg, "SQLITE_BUSY")
+	return createTable(ctx, s.db, s.dialect, s.table, s.ddl)
 }
 
 // Begin claims key for owner until lease ends: one statement. It fails

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,28 +11,30 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/agenthandler"
+	"github.com/mergelink/mergelink/sqlstore"
 )
 
-// agenthandler.SQLStateStore on SQLite and (when MERGELINK_TEST_POSTGRES is
-// set) PostgreSQL: a state is taken once, by one of concurrent takers, not
-// after it expires, and the table keeps no state in clear.
+// sqlstore.StateStore, an agenthandler.StateStore, on SQLite and (when
+// MERGELINK_TEST_POSTGRES is set) PostgreSQL: a state is taken once, by one
+// of concurrent takers, not after it expires, and the table keeps no state
+// in clear.
 func TestSQLStateStore(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]func(testing.TB) (*sql.DB, bool){
-		"sqlite":   func(t testing.TB) (*sql.DB, bool) { return sqlite(t), false },
-		"postgres": func(t testing.TB) (*sql.DB, bool) { return postgres(t), true },
+	for name, open := range map[string]func(testing.TB) (*sql.DB, sqlstore.Dialect){
+		"sqlite":   func(t testing.TB) (*sql.DB, sqlstore.Dialect) { return sqlite(t), sqlstore.SQLite },
+		"postgres": func(t testing.TB) (*sql.DB, sqlstore.Dialect) { return postgres(t), sqlstore.Postgres },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			db, pg := open(t)
+			db, dialect := open(t)
 			ctx := context.Background()
 			now := time.Now()
 			table := "states_" + time.Now().Format("150405_000000")
-			store, err := agenthandler.NewSQLStateStore(db, agenthandler.SQLStateStoreOptions{Postgres: pg, Table: table, Now: func() time.Time { return now }})
-			require.NoError(t, err)
-			require.NoError(t, store.CreateTable(ctx))
-			require.NoError(t, store.CreateTable(ctx), "idempotent")
+			var store agenthandler.StateStore = sqlstore.NewStateStore(db, sqlstore.StateOptions{Dialect: dialect, Table: table, Now: func() time.Time { return now }})
+			require.NoError(t, store.(*sqlstore.StateStore).CreateTable(ctx))
+			require.NoError(t, store.(*sqlstore.StateStore).CreateTable(ctx), "idempotent")
 
 			require.NoError(t, store.Save(ctx, "s1", "user-1", now.Add(time.Minute)))
 			require.NoError(t, store.Save(ctx, "short", "user-2", now.Add(time.Second)))
@@ -73,8 +76,16 @@ func TestSQLStateStore(t *testing.T) {
 			assert.Equal(t, 1, wins)
 		})
 	}
-	_, err := agenthandler.NewSQLStateStore(nil, agenthandler.SQLStateStoreOptions{})
-	assert.Error(t, err)
-	_, err = agenthandler.NewSQLStateStore(&sql.DB{}, agenthandler.SQLStateStoreOptions{Table: "x; DROP TABLE y"})
-	assert.Error(t, err)
+	var ve *mergelink.ValidationError
+	err := sqlstore.NewStateStore(nil, sqlstore.StateOptions{}).Save(context.Background(), "s", "v", time.Now())
+	if assert.ErrorAs(t, err, &ve) {
+		assert.True(t, ve.Has("db"))
+		assert.True(t, ve.Has("Dialect"))
+	}
+	_, _, err = sqlstore.NewStateStore(&sql.DB{}, sqlstore.StateOptions{Dialect: sqlstore.Postgres, Table: "x; DROP TABLE y"}).Take(context.Background(), "s")
+	if assert.ErrorAs(t, err, &ve) {
+		assert.True(t, ve.Has("Table"))
+	}
+	err = sqlstore.NewStateStore(&sql.DB{}, sqlstore.StateOptions{Dialect: sqlstore.Postgres, Table: strings.Repeat("t", 53)}).CreateTable(context.Background())
+	assert.ErrorAs(t, err, &ve, "a name PostgreSQL would cut, with its index's")
 }
