@@ -146,4 +146,3 @@ func TestWrongOptions(t *testing.T) {
 	require.ErrorAs(t, err, &v)
 	assert.True(t, v.Has("fn"))
 }
-
