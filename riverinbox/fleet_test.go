@@ -132,8 +132,8 @@ func TestFleetPostgres(t *testing.T) {
 	if url == "" {
 		t.Skip("set " + envPostgres + " (a postgres:// URL) to run the fleet on a real PostgreSQL; .ci/services start DIR starts one")
 	}
-	if testing.Short() {
-		t.Skip("runs 3 processes and 12,000 deliveries; skipped with -short")
+	if testing.Short() || raceDetector {
+		t.Skip("runs 3 processes and 12,000 deliveries, a load test: skipped with -short and under -race (.ci/run runs it without)")
 	}
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, url)

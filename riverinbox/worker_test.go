@@ -91,8 +91,8 @@ func TestWorkerDecodesAndRetries(t *testing.T) {
 // worker client is stopped mid-job twice and replaced. Every delivery's
 // ledger row is there exactly once.
 func TestJourneySQLite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("12,000 deliveries; skipped with -short")
+	if testing.Short() || raceDetector {
+		t.Skip("12,000 deliveries, a load test: skipped with -short and under -race (.ci/run runs it without)")
 	}
 	const distinct, duplicates = 10_000, 2_000
 	db := openSQLite(t)
