@@ -45,9 +45,15 @@ func (a *accounts) q(pg, sqlite string) string {
 	return sqlite
 }
 
-// save stores the account an event carries, if it carries a token, and
-// reports whether it did.
-func (a *accounts) save(ctx context.Context, ev *mergelink.WebhookEvent) (accountstore.Account, bool, error) {
+// execer runs a statement: a *sql.DB, or a *sql.Tx whose other writes
+// (a River job's completion) commit with it.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// save stores the account an event carries through q, if it carries a
+// token, and reports whether it did.
+func (a *accounts) save(ctx context.Context, q execer, ev *mergelink.WebhookEvent) (accountstore.Account, bool, error) {
 	token, ok := ev.AccountToken()
 	if !ok || token == "" || ev.LinkedAccount.ID == "" {
 		return accountstore.Account{}, false, nil
@@ -58,7 +64,7 @@ func (a *accounts) save(ctx context.Context, ev *mergelink.WebhookEvent) (accoun
 		Integration:     ev.LinkedAccount.Integration,
 		AccountToken:    token,
 	}
-	_, err := a.db.ExecContext(ctx, a.q(
+	_, err := q.ExecContext(ctx, a.q(
 		`INSERT INTO webhookserver_accounts VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (linked_account_id) DO UPDATE SET end_user_origin_id = excluded.end_user_origin_id,
 			integration = excluded.integration, sealed_token = excluded.sealed_token, category = excluded.category`,

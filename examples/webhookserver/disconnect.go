@@ -19,10 +19,10 @@ func (a *accounts) categoryOf(ctx context.Context, id string) (mergelink.Categor
 	return mergelink.Category(category), err
 }
 
-// remove forgets the account with a Linked Account id, and its token; it
-// reports whether there was one.
-func (a *accounts) remove(ctx context.Context, id string) (bool, error) {
-	res, err := a.db.ExecContext(ctx, a.q(`DELETE FROM webhookserver_accounts WHERE linked_account_id = $1`,
+// remove forgets the account with a Linked Account id, and its token,
+// through q; it reports whether there was one.
+func (a *accounts) remove(ctx context.Context, q execer, id string) (bool, error) {
+	res, err := q.ExecContext(ctx, a.q(`DELETE FROM webhookserver_accounts WHERE linked_account_id = $1`,
 		`DELETE FROM webhookserver_accounts WHERE linked_account_id = ?`), id)
 	if err != nil {
 		return false, fmt.Errorf("forget account %s: %w", id, err)
@@ -58,7 +58,7 @@ func disconnect(ctx context.Context, c *mergelink.Client, accts *accounts, id st
 	if err := c.Account(category, acc.AccountToken).Delete(ctx); err != nil {
 		return acc, fmt.Errorf("deleting Linked Account %s at Merge: %w", id, err)
 	}
-	if _, err := accts.remove(ctx, id); err != nil {
+	if _, err := accts.remove(ctx, accts.db, id); err != nil {
 		return acc, err
 	}
 	return acc, nil

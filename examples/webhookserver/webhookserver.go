@@ -178,33 +178,48 @@ func parseKeys(s string) []string {
 // It fails as mergelink.NewWebhookHandler does.
 func newHandler(keys []string, accts *accounts, deliveries mergelink.DeliveryStore, logger *slog.Logger) (http.Handler, error) {
 	wh, err := mergelink.NewWebhookHandler(func(ctx context.Context, ev *mergelink.WebhookEvent) error {
-		if gone, deleted := ev.Deleted(); deleted {
-			// Disconnected here (-disconnect), in Merge's dashboard or
-			// by Merge: the token no longer works, so it is not kept.
-			known, err := accts.remove(ctx, gone.ID)
-			if err != nil {
-				return err
-			}
-			logger.InfoContext(ctx, "Linked Account deleted", "linked_account_id", gone.ID, "token_dropped", known)
-			return nil
-		}
-		a, ok, err := accts.save(ctx, ev)
-		switch {
-		case err != nil:
+		msg, attrs, err := process(ctx, accts.db, accts, ev)
+		if err != nil {
 			return err // answered 500: Merge retries
-		case ok:
-			logger.InfoContext(ctx, "account token stored", "event", ev.Type(), "account", a)
-		case ev.IsTest():
-			logger.InfoContext(ctx, "test webhook from Merge's dashboard received")
-		default:
-			logger.InfoContext(ctx, "webhook received", "event", ev)
 		}
+		logger.InfoContext(ctx, msg, attrs...)
 		return nil
 	}, keys, mergelink.WithDuplicateStore(deliveries), mergelink.WithWebhookLogger(logger))
 	if err != nil {
 		return nil, err
 	}
+	return routes(wh), nil
+}
+
+// routes serves h at webhookPath.
+func routes(h http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(webhookPath, wh)
-	return mux, nil
+	mux.Handle(webhookPath, h)
+	return mux
+}
+
+// process does what the server does with one verified event, writing
+// through q: it keeps the account token a LinkedAccount webhook carries,
+// or forgets the token of a deleted account. It returns what to log once
+// q's writes are committed, and fails when a write does.
+func process(ctx context.Context, q execer, accts *accounts, ev *mergelink.WebhookEvent) (msg string, attrs []any, err error) {
+	if gone, deleted := ev.Deleted(); deleted {
+		// Disconnected here (-disconnect), in Merge's dashboard or by
+		// Merge: the token no longer works, so it is not kept.
+		known, err := accts.remove(ctx, q, gone.ID)
+		if err != nil {
+			return "", nil, err
+		}
+		return "Linked Account deleted", []any{"linked_account_id", gone.ID, "token_dropped", known}, nil
+	}
+	a, ok, err := accts.save(ctx, q, ev)
+	switch {
+	case err != nil:
+		return "", nil, err
+	case ok:
+		return "account token stored", []any{"event", ev.Type(), "account", a}, nil
+	case ev.IsTest():
+		return "test webhook from Merge's dashboard received", nil, nil
+	}
+	return "webhook received", []any{"event", ev}, nil
 }
