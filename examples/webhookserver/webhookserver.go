@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"sync"
 	neturl "net/url"
 	"strings"
 
@@ -19,6 +21,7 @@ import (
 
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/examples/internal/cli"
+	"github.com/mergelink/mergelink/riverinbox"
 	"github.com/mergelink/mergelink/sqlstore"
 )
 
@@ -46,6 +49,9 @@ func run(ctx context.Context, args []string, env func(string) string, logs io.Wr
 	disconnectID := fs.String("disconnect", "", "disconnect the Linked Account with this id, as a Disconnect button does, then exit: "+
 		"Merge deletes it (with its stored account token and "+cli.APIKeyEnv+") and sends LinkedAccount.deleted")
 	region := fs.String("region", "us", "the region of -disconnect's call: us, eu or apac")
+	queue := fs.String("queue", queueInline, "how deliveries are processed: "+queueInline+" (while Merge waits for the answer), "+
+		queueBoth+" (answered once queued in River, in the same database, and worked in this process), "+
+		queueReceive+" (answered once queued; other processes work them) or "+queueWork+" (only work the queue: no listener)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: webhookserver [flags]\n\n"+
 			"Receives Merge webhooks at %s, verified with the signature keys in %s\n"+
@@ -61,8 +67,11 @@ func run(ctx context.Context, args []string, env func(string) string, logs io.Wr
 	if *disconnectID != "" {
 		return runDisconnect(ctx, *disconnectID, *region, *dbPath, env, logs, extra)
 	}
+	if !slices.Contains(queueModes, *queue) {
+		return cli.Report(logs, "webhookserver", cli.Usage(fmt.Errorf("-queue %q: give one of %s", *queue, strings.Join(queueModes, ", "))), nil)
+	}
 	keys := parseKeys(env(keysEnv))
-	if len(keys) == 0 {
+	if len(keys) == 0 && *queue != queueWork {
 		return cli.Report(logs, "webhookserver", cli.Usage(errors.New(keysEnv+" is not set: export the signature key of Merge's dashboard (Webhooks, Security); during a rotation give both keys, comma-separated")), nil)
 	}
 	seal, err := newSealer(env(sealKeyEnv))
@@ -76,20 +85,59 @@ func run(ctx context.Context, args []string, env func(string) string, logs io.Wr
 		return cli.Report(logs, "webhookserver", err, nil)
 	}
 	defer db.Close()
-	h, err := newHandler(keys, accts, deliveries, logger)
+	h, stopWorkers, err := newServer(ctx, *queue, keys, accts, deliveries, logger, logs)
 	if err != nil {
 		return cli.Report(logs, "webhookserver", err, nil)
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return cli.Report(logs, "webhookserver", err, nil)
+	defer stopWorkers()
+	if h == nil {
+		logger.Info("working queued Merge webhooks", "store", where)
+		<-ctx.Done()
+	} else {
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			return cli.Report(logs, "webhookserver", err, nil)
+		}
+		logger.Info("receiving Merge webhooks", "url", "http://"+ln.Addr().String()+webhookPath, "keys", len(keys), "store", where, "queue", *queue)
+		if err := cli.Serve(ctx, ln, h); err != nil {
+			return cli.Report(logs, "webhookserver", err, nil)
+		}
 	}
-	logger.Info("receiving Merge webhooks", "url", "http://"+ln.Addr().String()+webhookPath, "keys", len(keys), "store", where)
-	if err := cli.Serve(ctx, ln, h); err != nil {
-		return cli.Report(logs, "webhookserver", err, nil)
-	}
+	stopWorkers()
 	logger.Info("stopped")
 	return cli.ExitOK
+}
+
+// newServer returns the handler of the -queue mode (nil for queueWork)
+// and the function that stops its workers (one that does nothing when it
+// has none), which may be called more than once.
+func newServer(ctx context.Context, mode string, keys []string, accts *accounts, deliveries *sqlstore.Store, logger *slog.Logger, logs io.Writer) (http.Handler, func(), error) {
+	if mode == queueInline {
+		h, err := newHandler(keys, accts, deliveries, logger)
+		return h, func() {}, err
+	}
+	if accts.dialect == sqlstore.SQLite {
+		accts.db.SetMaxOpenConns(1) // as River advises for SQLite: one writer
+	}
+	client, err := newQueue(ctx, mode, accts, logger, logs)
+	if err != nil {
+		return nil, nil, err
+	}
+	stop := func() {}
+	if mode != queueReceive {
+		if stop, err = startQueue(ctx, client); err != nil {
+			return nil, nil, err
+		}
+	}
+	if mode == queueWork {
+		return nil, sync.OnceFunc(stop), nil
+	}
+	inbox, err := riverinbox.NewHandler(client, keys, riverinbox.Options{Logger: logger}, mergelink.WithWebhookLogger(logger))
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return routes(inbox), sync.OnceFunc(stop), nil
 }
 
 // openStores opens PostgreSQL at url when it is set, or else the SQLite
