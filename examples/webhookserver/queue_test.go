@@ -148,9 +148,12 @@ func TestQueueBothStoresOnce(t *testing.T) {
 	testQueueBoth(t, false)
 }
 
-func TestQueueBothStoresOnceOnPostgres(t *testing.T) {
+// The queue tests on PostgreSQL run one after the other: a worker works
+// every job of the database's River queue, another test's too.
+func TestQueueOnPostgres(t *testing.T) {
 	t.Parallel()
-	testQueueBoth(t, true)
+	t.Run("both", func(t *testing.T) { testQueueBoth(t, true) })
+	t.Run("receive and work", func(t *testing.T) { testQueueReceiveAndWork(t, true) })
 }
 
 func testQueueBoth(t *testing.T, pg bool) {
@@ -181,7 +184,11 @@ func testQueueBoth(t *testing.T, pg bool) {
 // stored once, by the worker.
 func TestQueueReceiveAndWorkRuns(t *testing.T) {
 	t.Parallel()
-	url, path := queueDatabase(t, false)
+	testQueueReceiveAndWork(t, false)
+}
+
+func testQueueReceiveAndWork(t *testing.T, pg bool) {
+	url, path := queueDatabase(t, pg)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	receiver := startRun(ctx, queueEnv(url, true), "-queue", "receive", "-addr", "127.0.0.1:0", "-db", path)
