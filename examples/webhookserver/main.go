@@ -27,6 +27,17 @@
 //
 //	MERGE_API_KEY=... go run . -disconnect 4ac10f37-c656-4e9a-89a1-1b04f9e9a343
 //
+// With -queue, deliveries go through a River queue (riverinbox) in the
+// same database: the server answers Merge once a delivery is queued, and
+// a worker stores or drops the token and completes the job in one
+// transaction, so each delivery's effect happens once. -queue both
+// receives and works in one process; -queue receive and -queue work split
+// them across processes (work listens on nothing and needs no webhook
+// key). The default, -queue inline, processes while Merge waits:
+//
+//	go run . -queue receive -addr 127.0.0.1:8080 &
+//	go run . -queue work
+//
 // It serves until interrupted (SIGINT or SIGTERM), and exits with status 2
 // when a key is missing or a flag is wrong.
 package main
