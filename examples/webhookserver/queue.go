@@ -51,7 +51,7 @@ func newQueue(ctx context.Context, mode string, accts *accounts, logger *slog.Lo
 		driver = riversqlite.New(accts.db)
 	}
 	if err := migrate(ctx, accts, driver); err != nil {
-		return nil, fmt.Errorf("River's migrations: %w", err)
+		return nil, fmt.Errorf("migrating the queue (River): %w", err)
 	}
 	cfg := &river.Config{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if mode != queueReceive {
