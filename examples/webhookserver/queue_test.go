@@ -163,17 +163,34 @@ func testQueueBoth(t *testing.T, pg bool) {
 	out := startRun(ctx, queueEnv(url, true), "-queue", "both", "-addr", "127.0.0.1:0", "-db", path)
 	target := webhookURL(t, out)
 
-	id := uniqueID(t)
-	body := linkedBody(id)
-	for range 2 {
-		assert.Equal(t, http.StatusOK, postSigned(t, target, body))
-	}
+	id, body := sendTwice(t, target)
 	waitFor(t, out, "account token stored")
 	cancel()
 	code, lines := out.Wait(t)
 	assert.Equal(t, 0, code)
-	assert.Equal(t, 1, count(lines, "account token stored"), "the token is stored once:\n%s", out)
 	assert.NotContains(t, out.String(), "account-token-"+id, "logs show masked tokens only")
+	assertStoredOnce(t, url, path, id, body, lines)
+}
+
+// sendTwice posts one new LinkedAccount.linked delivery twice to target,
+// as Merge does when an answer is lost, expecting 200 both times, and
+// returns its Linked Account id and body.
+func sendTwice(t *testing.T, target string) (id string, body []byte) {
+	t.Helper()
+	id = uniqueID(t)
+	body = linkedBody(id)
+	for range 2 {
+		assert.Equal(t, http.StatusOK, postSigned(t, target, body))
+	}
+	return id, body
+}
+
+// assertStoredOnce checks that the worker, whose log lines are worked,
+// stored the token of the delivery body once, and that its one job is
+// completed.
+func assertStoredOnce(t *testing.T, url, path, id string, body []byte, worked []string) {
+	t.Helper()
+	assert.Equal(t, 1, count(worked, "account token stored"), "the token is stored once:\n%s", strings.Join(worked, "\n"))
 	ok, states := stored(t, url, path, id, body)
 	assert.True(t, ok, "the token is stored")
 	assert.Equal(t, []string{"completed"}, states, "one job for the two copies, completed")
@@ -196,11 +213,7 @@ func testQueueReceiveAndWork(t *testing.T, pg bool) {
 	target := webhookURL(t, receiver)
 	waitFor(t, worker, "working queued Merge webhooks")
 
-	id := uniqueID(t)
-	body := linkedBody(id)
-	for range 2 {
-		assert.Equal(t, http.StatusOK, postSigned(t, target, body))
-	}
+	id, body := sendTwice(t, target)
 	waitFor(t, worker, "account token stored")
 	cancel()
 	code, received := receiver.Wait(t)
@@ -208,10 +221,7 @@ func testQueueReceiveAndWork(t *testing.T, pg bool) {
 	assert.Zero(t, count(received, "account token stored"), "the receiver works no job")
 	code, worked := worker.Wait(t)
 	assert.Equal(t, 0, code)
-	assert.Equal(t, 1, count(worked, "account token stored"), "the token is stored once:\n%s", worker)
-	ok, states := stored(t, url, path, id, body)
-	assert.True(t, ok)
-	assert.Equal(t, []string{"completed"}, states)
+	assertStoredOnce(t, url, path, id, body, worked)
 }
 
 // A receiver answers once the delivery is queued, without waiting for
