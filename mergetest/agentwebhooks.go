@@ -72,7 +72,8 @@ func checkAgentWebhook(url, key string) string {
 // later events to url, signed with verificationKey, as WithAgentWebhook
 // does from the start: for a receiver whose URL is known only once the
 // server runs. Deliveries already queued keep their URL, and are signed
-// with the new key from their next attempt. It fails when url is not http
+// with the new key from their next attempt; any other targets
+// (WithAgentWebhookTargets) are dropped. It fails when url is not http
 // or https, the key is empty, or the server is closed.
 func (s *Server) SetAgentWebhook(url, verificationKey string) error {
 	if p := checkAgentWebhook(url, verificationKey); p != "" {
@@ -86,7 +87,7 @@ func (s *Server) SetAgentWebhook(url, verificationKey string) error {
 	d := s.agentHooks
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.url, d.key = url, verificationKey
+	d.url, d.more, d.key = url, nil, verificationKey
 	return nil
 }
 

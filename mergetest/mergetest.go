@@ -236,6 +236,7 @@ type Server struct {
 	origins      map[string]bool
 	closeWait    time.Duration
 	ownStatuses  bool // WithOwnCallbackStatuses
+	controlAPI   bool // WithControlAPI
 	limits       limiter
 	mcp          http.Handler // see HandleMCP
 	ah           *agentState
@@ -260,7 +261,8 @@ type config struct {
 	problems                         []string
 	ownStatuses                      bool
 	perMinute                        int
-	moreTargets                      []string
+	moreTargets, moreAgentTargets    []string
+	control                          bool
 	retryFactor                      float64
 }
 
@@ -396,6 +398,17 @@ func WithCloseWait(d time.Duration) ServerOption {
 // panics when an option is invalid, as httptest.NewServer does when it
 // cannot listen.
 func NewServer(opts ...ServerOption) *Server {
+	s, err := newServer(opts)
+	if err != nil {
+		panic(err.Error())
+	}
+	s.srv = httptest.NewServer(s.routes())
+	return s
+}
+
+// newServer builds a Server from opts without starting it. It fails when
+// an option is invalid.
+func newServer(opts []ServerOption) (*Server, error) {
 	c := config{apiKey: TestAPIKey, testKey: TestEnvironmentAPIKey, retryWait: 50 * time.Millisecond, closeWait: DefaultCloseWait, now: time.Now}
 	for _, opt := range opts {
 		if opt != nil {
@@ -406,7 +419,7 @@ func NewServer(opts ...ServerOption) *Server {
 		c.problems = append(c.problems, "WithAPIKey, WithTestEnvironmentAPIKey: the production and test-environment keys must differ")
 	}
 	if len(c.problems) > 0 {
-		panic("mergetest: " + strings.Join(c.problems, "; "))
+		return nil, errors.New("mergetest: " + strings.Join(c.problems, "; "))
 	}
 	s := &Server{
 		apiKey:       c.apiKey,
@@ -421,6 +434,7 @@ func NewServer(opts ...ServerOption) *Server {
 		ah:           newAgentState(),
 		closeWait:    c.closeWait,
 		ownStatuses:  c.ownStatuses,
+		controlAPI:   c.control,
 		limits:       limiter{perMinute: c.perMinute, requests: map[[sha256.Size]byte][]time.Time{}, failures: map[string][]time.Time{}},
 		hooks:        newDeliverer(c.webhookURL, c.webhookKey, c.retryWait),
 		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait),
@@ -429,11 +443,11 @@ func NewServer(opts ...ServerOption) *Server {
 		s.origins[o] = true
 	}
 	s.hooks.more = c.moreTargets
+	s.agentHooks.more = c.moreAgentTargets
 	if c.retryFactor > 0 {
 		s.hooks.mergeSchedule(c.retryFactor)
 	}
-	s.srv = httptest.NewServer(s.routes())
-	return s
+	return s, nil
 }
 
 // NewTestServer is NewServer for a test: it fails the test instead of
@@ -641,6 +655,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST "+AgentLinkPath+"{token}", s.agentLinkConnect)
 	mux.Handle(UnifiedPath+"/", s.gate(api, unifiedAPI))
 	mux.Handle(AgentPath+"/", s.gate(api, agentAPI))
+	if s.controlAPI {
+		s.controlRoutes(mux)
+	}
 	return mux
 }
 

@@ -139,6 +139,11 @@ func writeError(w http.ResponseWriter, kind apiKind, status int, code, message s
 	} else {
 		rep = detail(status, message)
 	}
+	writeReply(w, rep)
+}
+
+// writeReply answers rep.
+func writeReply(w http.ResponseWriter, rep reply) {
 	status, data := encode(rep)
 	writeRaw(w, status, data)
 }
