@@ -36,7 +36,10 @@ func start(t *testing.T, args ...string) *started {
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-json"}, args...), w, io.Discard); w.Close() }()
+	go func() {
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-json"}, args...), w, io.Discard)
+		w.Close()
+	}()
 	line, err := bufio.NewReader(out).ReadString('\n')
 	require.NoError(t, err, "the command printed no line")
 	s := &started{t: t, stop: sync.OnceValue(func() error { cancel(); return <-done })}
