@@ -36,7 +36,8 @@
 // CancelAgentLink and DeclineAgentLink play an end user who does not
 // connect. Requests records every API request for assertions. The
 // standalone server, cmd/mergetest, serves all this over HTTP for tests in
-// any language.
+// any language: Listen starts a server on a given address, and
+// WithControlAPI adds the HTTP control API under ControlPath.
 //
 // Under URL() it serves, with the API key as a Bearer token:
 //
@@ -168,6 +169,9 @@
 //     nowhere by default, since Merge documents only the status success;
 //     WithOwnCallbackStatuses opts into mergetest's own cancelled and
 //     declined.
+//   - WithControlAPI (cmd/mergetest) adds paths Merge does not have, under
+//     ControlPath, apart from Merge's own, to play the end user and the
+//     dashboard.
 //   - Access keys made over the API are kept and listed but do not
 //     authenticate requests: only the server's API key does.
 //   - Tool search matches the intent's words against tool names and
