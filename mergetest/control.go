@@ -338,7 +338,7 @@ type controlIssue struct {
 }
 
 func controlIssueOf(is Issue) controlIssue {
-	return controlIssue{is.ID, is.LinkedAccountID, is.Status, is.ErrorDescription, is.IsMuted, is.FirstIncident, is.LastIncident}
+	return controlIssue(is)
 }
 
 // controlDelivery is a finished delivery as the control API shows it: the

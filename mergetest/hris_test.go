@@ -68,10 +68,10 @@ func TestEmployeesFiltersAsTheOpenAPI(t *testing.T) {
 
 	clk := &clock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
 	srv, _, acct := linked(t, "hris", "bamboohr", mergetest.WithClock(clk.Now))
-	all := employeesOf(t, srv, acct.AccountToken, nil) // made now
+	employeesOf(t, srv, acct.AccountToken, nil) // the first five, made now
 	clk.Advance(time.Hour)
 	require.NoError(t, srv.SetEmployeeCount(acct.ID, 8)) // three more, an hour later
-	all = employeesOf(t, srv, acct.AccountToken, nil)
+	all := employeesOf(t, srv, acct.AccountToken, nil)
 	require.Len(t, all, 8)
 
 	// timeFields maps a date-time filter's prefix to the field it reads.
