@@ -19,7 +19,7 @@ func TestListen(t *testing.T) {
 	defer srv.Close()
 	_, port, err := net.SplitHostPort(strings.TrimPrefix(srv.URL(), "http://"))
 	require.NoError(t, err)
-	_, err = Listen("127.0.0.1:"+port)
+	_, err = Listen("127.0.0.1:" + port)
 	assert.ErrorContains(t, err, "cannot listen on", "the port is taken")
 
 	any, err := Listen(":0", WithControlAPI())

@@ -77,6 +77,29 @@ async function control(path, body, method = "POST") {
   return out;
 }
 
+// webhookReceiver listens on loopback for webhooks; next resolves to the
+// next one received, {raw, signature} (signature from the header named).
+async function webhookReceiver(header) {
+  const received = [];
+  let wake = () => {};
+  const receiver = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      received.push({ raw: Buffer.concat(chunks), signature: req.headers[header] });
+      res.writeHead(200).end();
+      wake();
+    });
+  });
+  receiver.listen(0, "127.0.0.1");
+  await once(receiver, "listening");
+  const next = async () => {
+    while (received.length === 0) await new Promise((resolve) => (wake = resolve));
+    return received.shift();
+  };
+  return { receiver, next };
+}
+
 const hris = serialization.hris;
 
 before(async () => {
@@ -413,23 +436,7 @@ describe("Agent Handler, spoken with fetch", () => {
   });
 
   test("signed webhooks as a user connects and disconnects, and a rotated key", async () => {
-    const received = []; // {raw, signature}, in the order they came
-    let wake = () => {};
-    const receiver = createServer((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        received.push({ raw: Buffer.concat(chunks), signature: req.headers["x-merge-signature"] });
-        res.writeHead(200).end();
-        wake();
-      });
-    });
-    receiver.listen(0, "127.0.0.1");
-    await once(receiver, "listening");
-    const next = async () => {
-      while (received.length === 0) await new Promise((resolve) => (wake = resolve));
-      return received.shift();
-    };
+    const { receiver, next } = await webhookReceiver("x-merge-signature");
     // verified reports whether the hook's X-Merge-Signature is the hex
     // HMAC-SHA256 of its raw body under key.
     const verified = (hook, key) => {
@@ -477,23 +484,7 @@ describe("Agent Handler, spoken with fetch", () => {
 // cmd/mergetest's deliveries control reports of them.
 describe("Unified webhooks, through the control API", () => {
   test("a link's webhooks arrive signed, are listed with their signature, and are redelivered byte for byte", async () => {
-    const received = [];
-    let wake = () => {};
-    const receiver = createServer((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        received.push({ raw: Buffer.concat(chunks), signature: req.headers["x-merge-webhook-signature"] });
-        res.writeHead(200).end();
-        wake();
-      });
-    });
-    receiver.listen(0, "127.0.0.1");
-    await once(receiver, "listening");
-    const next = async () => {
-      while (received.length === 0) await new Promise((resolve) => (wake = resolve));
-      return received.shift();
-    };
+    const { receiver, next } = await webhookReceiver("x-merge-webhook-signature");
     const sign = (raw, key) => createHmac("sha256", key).update(raw).digest("base64url");
     try {
       const url = `http://127.0.0.1:${receiver.address().port}/merge`;
