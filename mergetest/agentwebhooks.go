@@ -131,8 +131,8 @@ func (s *Server) WaitForAgentDeliveries(ctx context.Context, n int) ([]Delivery,
 
 // newAgentDeliverer returns the deliverer of Agent Handler's webhooks,
 // which sends nothing until it has a URL.
-func newAgentDeliverer(url, key string, wait time.Duration) *deliverer {
-	d := newDeliverer(url, key, wait)
+func newAgentDeliverer(url, key string, wait time.Duration, ids *idSource) *deliverer {
+	d := newDeliverer(url, key, wait, ids)
 	d.header, d.sign, d.attempts = AgentSignatureHeader, signAgentWebhook, AgentDeliveryAttempts
 	return d
 }
@@ -180,7 +180,7 @@ func (s *Server) agentEvent(event string, u *registeredUser, k connector) {
 	if strings.HasPrefix(event, "credential.") {
 		data = agentCredentialData{&user, agentConnector{Slug: k.slug, Name: k.name}}
 	}
-	payload, err := json.Marshal(agentWebhookPayload{ID: newID(), Event: event, CreatedAt: s.now().UTC(), Data: data})
+	payload, err := json.Marshal(agentWebhookPayload{ID: s.ids.id(), Event: event, CreatedAt: s.now().UTC(), Data: data})
 	if err != nil {
 		panic("mergetest: encoding an Agent Handler webhook: " + err.Error())
 	}
@@ -189,5 +189,5 @@ func (s *Server) agentEvent(event string, u *registeredUser, k connector) {
 	if d.url == "" {
 		return
 	}
-	d.enqueue(u.ID, &pending{Delivery: Delivery{ID: newID(), Event: event, RegisteredUserID: u.ID, Payload: payload}, targets: d.targets()})
+	d.enqueue(u.ID, &pending{Delivery: Delivery{ID: s.ids.id(), Event: event, RegisteredUserID: u.ID, Payload: payload}, targets: d.targets()})
 }

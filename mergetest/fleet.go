@@ -109,7 +109,7 @@ func (d *deliverer) redeliver(id string) (bool, error) {
 		case sig == "":
 			return true, errors.New("mergetest: Redeliver: the delivery was never sent, so it has no signature to send again")
 		}
-		again := Delivery{ID: newID(), Event: done.Event, LinkedAccountID: done.LinkedAccountID,
+		again := Delivery{ID: d.ids.id(), Event: done.Event, LinkedAccountID: done.LinkedAccountID,
 			RegisteredUserID: done.RegisteredUserID, Payload: done.Payload}
 		d.enqueue(done.LinkedAccountID+done.RegisteredUserID, &pending{Delivery: again, targets: d.targets(), signature: sig})
 		return true, nil

@@ -96,7 +96,7 @@ func (s *Server) RaiseIssue(accountID, description string) (Issue, error) {
 			}
 			is.last = now
 		} else {
-			is = &issue{id: newID(), account: a, accountID: a.id, org: a.org, integration: a.integ.name,
+			is = &issue{id: s.ids.id(), account: a, accountID: a.id, org: a.org, integration: a.integ.name,
 				status: IssueOngoing, description: description, first: now, last: now}
 			s.after.issues = append(s.after.issues, is)
 		}

@@ -207,11 +207,11 @@ func (s *Server) CompleteLink(link, integration string) (*LinkedAccount, error) 
 	relink := a != nil
 	if !relink {
 		a = &account{
-			id:          newID(),
-			token:       newToken(),
+			id:          s.ids.id(),
+			token:       s.ids.token(),
 			originID:    lt.originID,
 			category:    category,
-			listenerURL: s.URL() + "/api/integrations/webhook-listener/" + newToken(),
+			listenerURL: s.URL() + "/api/integrations/webhook-listener/" + s.ids.token(),
 			test:        lt.test,
 		}
 		s.accounts = append(s.accounts, a)
@@ -221,7 +221,7 @@ func (s *Server) CompleteLink(link, integration string) (*LinkedAccount, error) 
 	a.org, a.email = lt.org, lt.email
 	a.status, a.completedAt = StatusComplete, s.now().UTC()
 
-	public := newToken()
+	public := s.ids.token()
 	s.publicTokens[public] = a
 	s.hooks.linked(a, relink)
 	la := a.linkedAccount()

@@ -1,6 +1,7 @@
 package mergetest
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/http/httptest"
@@ -29,4 +30,20 @@ func Listen(addr string, opts ...ServerOption) (*Server, error) {
 		s.srv.URL = "http://" + net.JoinHostPort("127.0.0.1", fmt.Sprint(a.Port))
 	}
 	return s, nil
+}
+
+// WithSeed makes the server's ids and tokens (Linked Accounts, link and
+// account tokens, issues, deliveries, registered users, ...) come from a
+// generator seeded with seed instead of crypto/rand, so that a run that
+// makes the same calls in the same order gets the same ones again, as a
+// test that prints them may want. Webhook deliveries draw theirs as they
+// are queued, so concurrent calls still interleave as they happen to.
+func WithSeed(seed uint64) ServerOption {
+	return func(c *config) { c.seed = &seed }
+}
+
+// seedBytes spreads seed over a ChaCha8 seed.
+func seedBytes(seed uint64) (b [32]byte) {
+	binary.LittleEndian.PutUint64(b[:], seed)
+	return b
 }

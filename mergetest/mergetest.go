@@ -36,8 +36,9 @@
 // CancelAgentLink and DeclineAgentLink play an end user who does not
 // connect. Requests records every API request for assertions. The
 // standalone server, cmd/mergetest, serves all this over HTTP for tests in
-// any language: Listen starts a server on a given address, and
-// WithControlAPI adds the HTTP control API under ControlPath.
+// any language: Listen starts a server on a given address, WithControlAPI
+// adds the HTTP control API under ControlPath, and WithSeed makes its ids
+// and tokens the same from run to run.
 //
 // Under URL() it serves, with the API key as a Bearer token:
 //
@@ -186,6 +187,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -241,6 +243,7 @@ type Server struct {
 	closeWait    time.Duration
 	ownStatuses  bool // WithOwnCallbackStatuses
 	controlAPI   bool // WithControlAPI
+	ids          *idSource
 	limits       limiter
 	mcp          http.Handler // see HandleMCP
 	ah           *agentState
@@ -267,6 +270,7 @@ type config struct {
 	perMinute                        int
 	moreTargets, moreAgentTargets    []string
 	control                          bool
+	seed                             *uint64
 	retryFactor                      float64
 }
 
@@ -425,7 +429,12 @@ func newServer(opts []ServerOption) (*Server, error) {
 	if len(c.problems) > 0 {
 		return nil, errors.New("mergetest: " + strings.Join(c.problems, "; "))
 	}
+	ids := &idSource{}
+	if c.seed != nil {
+		ids.seeded = mrand.NewChaCha8(seedBytes(*c.seed))
+	}
 	s := &Server{
+		ids:          ids,
 		apiKey:       c.apiKey,
 		testKey:      c.testKey,
 		now:          c.now,
@@ -440,8 +449,8 @@ func newServer(opts []ServerOption) (*Server, error) {
 		ownStatuses:  c.ownStatuses,
 		controlAPI:   c.control,
 		limits:       limiter{perMinute: c.perMinute, requests: map[[sha256.Size]byte][]time.Time{}, failures: map[string][]time.Time{}},
-		hooks:        newDeliverer(c.webhookURL, c.webhookKey, c.retryWait),
-		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait),
+		hooks:        newDeliverer(c.webhookURL, c.webhookKey, c.retryWait, ids),
+		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait, ids),
 	}
 	for _, o := range c.origins {
 		s.origins[o] = true

@@ -71,6 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		rateLimit                  = fs.Int("rate-limit", 0, "enforce Merge's rate limits: `requests` per minute per Linked Account, and the IP block (0: off)")
 		retryFactor                = fs.Float64("merge-retry-schedule", 0, "retry webhooks on Merge's schedule scaled by this `factor`, in (0, 1] (0: mergetest's fast retries)")
 		ownStatuses                = fs.Bool("own-callback-statuses", false, "send mergetest's own cancelled and declined callback statuses")
+		seed                       = fs.Uint64("seed", 0, "make ids and tokens from this `seed`, the same in every run that makes the same calls in the same order (0: random)")
 		asJSON                     = fs.Bool("json", false, "print the endpoints and keys as one JSON object instead of NAME=value lines")
 	)
 	fs.Var(&hooks, "webhook", "a `URL` the Unified API's webhooks go to; give it several times for several targets, sent to in turn")
@@ -105,6 +106,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *retryFactor != 0 {
 		opts = append(opts, mergetest.WithMergeRetrySchedule(*retryFactor))
+	}
+	if *seed != 0 {
+		opts = append(opts, mergetest.WithSeed(*seed))
 	}
 	if *ownStatuses {
 		opts = append(opts, mergetest.WithOwnCallbackStatuses())

@@ -378,3 +378,19 @@ func TestFlags(t *testing.T) {
 	cancel()
 	assert.NoError(t, <-done)
 }
+
+// With -seed, two runs that make the same calls get the same ids and
+// tokens; another seed, or none, others.
+func TestSeed(t *testing.T) {
+	t.Parallel()
+	account := func(args ...string) map[string]any {
+		s := start(t, args...)
+		la := s.control(200, "POST", "/links/complete", map[string]any{"link": s.linkToken("hris", "o1"), "integration": "bamboohr"})
+		require.NoError(t, s.stop())
+		return map[string]any{"id": la["id"], "account_token": la["account_token"], "public_token": la["public_token"]}
+	}
+	first := account("-seed", "42")
+	assert.Equal(t, first, account("-seed", "42"))
+	assert.NotEqual(t, first["id"], account("-seed", "43")["id"])
+	assert.NotEqual(t, first["id"], account()["id"])
+}
