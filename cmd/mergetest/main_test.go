@@ -167,6 +167,7 @@ func TestUnifiedControls(t *testing.T) {
 	s.control(200, "POST", "/linked-accounts/"+id+"/webhooks", map[string]any{"event": "Candidate.added", "data": map[string]any{"n": 1}})
 	s.control(200, "POST", "/webhook/rotate", map[string]any{"key": "key-2"})
 	s.control(200, "POST", "/linked-accounts/"+id+"/webhooks", map[string]any{"event": "LinkedAccount.sync_completed"})
+	s.deliveries("deliveries", 5) // sent before the rotation finishes
 	s.control(200, "POST", "/webhook/rotate/finish", nil)
 	s.control(400, "POST", "/webhook/rotate/finish", nil)
 	s.control(200, "POST", "/linked-accounts/"+id+"/webhooks", map[string]any{"event": "Employee.changed"})
