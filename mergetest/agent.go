@@ -106,7 +106,7 @@ func (s *Server) createUser(r *http.Request, body []byte) reply {
 		return reply{http.StatusOK, u}
 	}
 	u := &registeredUser{
-		ID:                      newID(),
+		ID:                      s.ids.id(),
 		OriginUserID:            *q.originUserID,
 		OriginUserName:          *q.originUserName,
 		SharedCredentialGroup:   q.group,
@@ -267,7 +267,7 @@ func (s *Server) createAgentLinkToken(r *http.Request, body []byte) reply {
 		}
 	}
 	t := &agentToken{
-		token:       newToken(),
+		token:       s.ids.token(),
 		userID:      u.ID,
 		connector:   connector,
 		callbackURL: callback,

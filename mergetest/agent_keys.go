@@ -76,7 +76,7 @@ func (s *Server) createAppCredential(r *http.Request, body []byte) reply {
 		}
 	}
 	now := s.now().UTC()
-	c := &appCredential{ID: newID(), ConnectorSlug: *slug, ClientID: *clientID, ExternalID: ext, IsGlobalDefault: ext == nil,
+	c := &appCredential{ID: s.ids.id(), ConnectorSlug: *slug, ClientID: *clientID, ExternalID: ext, IsGlobalDefault: ext == nil,
 		CreatedAt: now, ModifiedAt: now, clientSecret: secret}
 	s.ah.appCreds = append(s.ah.appCreds, c)
 	s.audit("APPLICATION_CREDENTIAL_CREATED", "Application credential for "+c.ConnectorSlug+" created.")
@@ -174,8 +174,8 @@ func (k *accessKey) issued() any {
 }
 
 // newSecret gives k a new secret.
-func (k *accessKey) newSecret() {
-	k.key = "ah_sk_test_" + newToken()
+func (k *accessKey) newSecret(ids *idSource) {
+	k.key = "ah_sk_test_" + ids.token()
 	k.KeyMasked = k.key[:10] + "…" + k.key[len(k.key)-4:]
 }
 
@@ -201,7 +201,7 @@ func (s *Server) createAccessKey(r *http.Request, body []byte) reply {
 		return rep
 	}
 	now := s.now().UTC()
-	k := &accessKey{ID: newID(), Name: deref(q.Name), Scopes: []string{"runtime:all", "management:all"}, IsTest: deref(q.IsTest), CreatedAt: now}
+	k := &accessKey{ID: s.ids.id(), Name: deref(q.Name), Scopes: []string{"runtime:all", "management:all"}, IsTest: deref(q.IsTest), CreatedAt: now}
 	if k.Name == "" {
 		k.Name = fmt.Sprintf("Key %d", len(s.ah.keys)+1)
 	}
@@ -248,7 +248,7 @@ func (s *Server) createAccessKey(r *http.Request, body []byte) reply {
 		t := now.Add(time.Duration(*q.ExpiresIn) * time.Second)
 		k.ExpiresAt = &t
 	}
-	k.newSecret()
+	k.newSecret(s.ids)
 	s.ah.keys = append(s.ah.keys, k)
 	return reply{http.StatusCreated, k.issued()}
 }
@@ -273,7 +273,7 @@ func (s *Server) regenerateAccessKey(r *http.Request, _ []byte) reply {
 	if k == nil {
 		return rep
 	}
-	k.newSecret()
+	k.newSecret(s.ids)
 	return reply{http.StatusOK, k.issued()}
 }
 
@@ -309,7 +309,7 @@ const AuditUserID = "00000000-0000-4000-8000-00000000a0d1"
 func (s *Server) audit(eventType, description string) {
 	role := "ADMIN"
 	s.ah.auditLog = append(s.ah.auditLog, auditEvent{
-		ID: newID(), UserName: "mergetest API key", UserEmail: "api@mergetest.invalid", Role: &role,
+		ID: s.ids.id(), UserName: "mergetest API key", UserEmail: "api@mergetest.invalid", Role: &role,
 		IPAddress: "127.0.0.1", EventType: eventType, EventDescription: description, CreatedAt: s.now().UTC(), userID: AuditUserID,
 	})
 }

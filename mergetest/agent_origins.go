@@ -49,7 +49,7 @@ func (s *Server) registerOrigin(r *http.Request, body []byte) reply {
 		return reply{http.StatusOK, rec}
 	}
 	now := s.now().UTC()
-	rec := &callbackOrigin{ID: newID(), Origin: o, CreatedAt: now, ModifiedAt: now}
+	rec := &callbackOrigin{ID: s.ids.id(), Origin: o, CreatedAt: now, ModifiedAt: now}
 	s.ah.origins[o] = rec
 	existed := s.origins[o]
 	s.origins[o] = true

@@ -70,7 +70,7 @@ func (s *Server) upsertOverrides(list []*toolOverride, body []byte, definedAt st
 			next[j] = &o
 			set = append(set, &o)
 		default:
-			o := &toolOverride{ID: newID(), ConnectorSlug: k.slug, ToolName: *it.ToolName, Description: *it.Description,
+			o := &toolOverride{ID: s.ids.id(), ConnectorSlug: k.slug, ToolName: *it.ToolName, Description: *it.Description,
 				DefinedAt: definedAt, CreatedAt: now, ModifiedAt: now}
 			next = append(next, o)
 			set = append(set, o)

@@ -316,7 +316,7 @@ func (q *regexRequest) apply(x *regexRule, creating bool) (reply, bool) {
 func (s *Server) newRegexRule(definedAt string) *regexRule {
 	now := s.now().UTC()
 	redact := "REDACT"
-	return &regexRule{ID: newID(), Score: 0.5, ContextKeywords: []string{}, IsActive: true, CreatedAt: now, ModifiedAt: now,
+	return &regexRule{ID: s.ids.id(), Score: 0.5, ContextKeywords: []string{}, IsActive: true, CreatedAt: now, ModifiedAt: now,
 		OutboundAction: &redact, DefinedAt: definedAt, inboundAction: "REDACT"}
 }
 

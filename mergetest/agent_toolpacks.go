@@ -170,7 +170,7 @@ func (s *Server) createToolPack(r *http.Request, body []byte) reply {
 	if q.Description == nil {
 		return agentError(http.StatusBadRequest, "description_required", "description is required.")
 	}
-	p := &toolPack{id: newID(), name: *q.Name, description: *q.Description}
+	p := &toolPack{id: s.ids.id(), name: *q.Name, description: *q.Description}
 	if q.Connectors != nil {
 		if rep, bad := applyConnectors(p, *q.Connectors, true); bad {
 			return rep

@@ -72,7 +72,8 @@ func checkAgentWebhook(url, key string) string {
 // later events to url, signed with verificationKey, as WithAgentWebhook
 // does from the start: for a receiver whose URL is known only once the
 // server runs. Deliveries already queued keep their URL, and are signed
-// with the new key from their next attempt. It fails when url is not http
+// with the new key from their next attempt; any other targets
+// (WithAgentWebhookTargets) are dropped. It fails when url is not http
 // or https, the key is empty, or the server is closed.
 func (s *Server) SetAgentWebhook(url, verificationKey string) error {
 	if p := checkAgentWebhook(url, verificationKey); p != "" {
@@ -86,7 +87,7 @@ func (s *Server) SetAgentWebhook(url, verificationKey string) error {
 	d := s.agentHooks
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.url, d.key = url, verificationKey
+	d.url, d.more, d.key = url, nil, verificationKey
 	return nil
 }
 
@@ -130,8 +131,8 @@ func (s *Server) WaitForAgentDeliveries(ctx context.Context, n int) ([]Delivery,
 
 // newAgentDeliverer returns the deliverer of Agent Handler's webhooks,
 // which sends nothing until it has a URL.
-func newAgentDeliverer(url, key string, wait time.Duration) *deliverer {
-	d := newDeliverer(url, key, wait)
+func newAgentDeliverer(url, key string, wait time.Duration, ids *idSource) *deliverer {
+	d := newDeliverer(url, key, wait, ids)
 	d.header, d.sign, d.attempts = AgentSignatureHeader, signAgentWebhook, AgentDeliveryAttempts
 	return d
 }
@@ -179,7 +180,7 @@ func (s *Server) agentEvent(event string, u *registeredUser, k connector) {
 	if strings.HasPrefix(event, "credential.") {
 		data = agentCredentialData{&user, agentConnector{Slug: k.slug, Name: k.name}}
 	}
-	payload, err := json.Marshal(agentWebhookPayload{ID: newID(), Event: event, CreatedAt: s.now().UTC(), Data: data})
+	payload, err := json.Marshal(agentWebhookPayload{ID: s.ids.id(), Event: event, CreatedAt: s.now().UTC(), Data: data})
 	if err != nil {
 		panic("mergetest: encoding an Agent Handler webhook: " + err.Error())
 	}
@@ -188,5 +189,5 @@ func (s *Server) agentEvent(event string, u *registeredUser, k connector) {
 	if d.url == "" {
 		return
 	}
-	d.enqueue(u.ID, &pending{Delivery: Delivery{ID: newID(), Event: event, RegisteredUserID: u.ID, Payload: payload}, targets: d.targets()})
+	d.enqueue(u.ID, &pending{Delivery: Delivery{ID: s.ids.id(), Event: event, RegisteredUserID: u.ID, Payload: payload}, targets: d.targets()})
 }

@@ -82,15 +82,15 @@ func (d *deliverer) mergeSchedule(factor float64) {
 // was sent with, to the current webhook targets, as a receiver sees Merge
 // send the same webhook twice: the case deduplication is for. The
 // redelivery is a Delivery of its own, with a new ID, retried as any
-// other. It fails when no finished delivery has id, or when the server
-// delivers no such webhooks any more.
+// other. It fails with ErrUnknownDelivery when no finished delivery has
+// id, or when the server delivers no such webhooks any more.
 func (s *Server) Redeliver(id string) error {
 	for _, d := range []*deliverer{s.hooks, s.agentHooks} {
 		if ok, err := d.redeliver(id); ok {
 			return err
 		}
 	}
-	return fmt.Errorf("mergetest: Redeliver: no finished delivery has the id %q: take it from Deliveries or AgentDeliveries", id)
+	return fmt.Errorf("%w: %q", ErrUnknownDelivery, id)
 }
 
 // redeliver queues the finished delivery with id again, reporting whether
@@ -109,10 +109,29 @@ func (d *deliverer) redeliver(id string) (bool, error) {
 		case sig == "":
 			return true, errors.New("mergetest: Redeliver: the delivery was never sent, so it has no signature to send again")
 		}
-		again := Delivery{ID: newID(), Event: done.Event, LinkedAccountID: done.LinkedAccountID,
+		again := Delivery{ID: d.ids.id(), Event: done.Event, LinkedAccountID: done.LinkedAccountID,
 			RegisteredUserID: done.RegisteredUserID, Payload: done.Payload}
 		d.enqueue(done.LinkedAccountID+done.RegisteredUserID, &pending{Delivery: again, targets: d.targets(), signature: sig})
 		return true, nil
 	}
 	return false, nil
+}
+
+// WithAgentWebhookTargets is WithWebhookTargets for Agent Handler's
+// webhooks (WithAgentWebhook): each attempt goes to the next of urls in
+// turn, signed with verificationKey.
+func WithAgentWebhookTargets(verificationKey string, urls ...string) ServerOption {
+	return func(c *config) {
+		if len(urls) == 0 {
+			c.problems = append(c.problems, "WithAgentWebhookTargets: give at least one URL")
+			return
+		}
+		WithAgentWebhook(urls[0], verificationKey)(c)
+		for _, u := range urls[1:] {
+			if p := checkAgentWebhook(u, verificationKey); p != "" {
+				c.problems = append(c.problems, "WithAgentWebhookTargets: "+p)
+			}
+		}
+		c.moreAgentTargets = urls[1:]
+	}
 }

@@ -52,14 +52,14 @@ var (
 
 // newEmployees makes n employees for a, the first one numbered from. Every
 // fourth is INACTIVE, with a termination date; every fifth PENDING.
-func newEmployees(a *account, from, n int, now time.Time) []employee {
+func (s *Server) newEmployees(a *account, from, n int, now time.Time) []employee {
 	domain := strings.ToLower(strings.ReplaceAll(a.org, " ", "")) + ".example"
 	out := make([]employee, n)
 	for i := range out {
 		k := from + i
 		first, last := firstNames[k%len(firstNames)], lastNames[k%len(lastNames)]
 		e := employee{
-			ID: newID(), RemoteID: strconv.Itoa(1000 + k), EmployeeNumber: fmt.Sprintf("E-%03d", k+1),
+			ID: s.ids.id(), RemoteID: strconv.Itoa(1000 + k), EmployeeNumber: fmt.Sprintf("E-%03d", k+1),
 			FirstName: first, LastName: last, DisplayFullName: first + " " + last,
 			WorkEmail:        strings.ToLower(first+"."+last) + "@" + domain,
 			PersonalEmail:    strings.ToLower(first) + strconv.Itoa(k+1) + "@mail.example",
@@ -88,7 +88,7 @@ func (s *Server) employeesOf(a *account) []employee {
 	}
 	es, ok := s.after.employees[a.id]
 	if !ok {
-		es = newEmployees(a, 0, EmployeesPerAccount, s.now().UTC())
+		es = s.newEmployees(a, 0, EmployeesPerAccount, s.now().UTC())
 		s.after.employees[a.id] = es
 	}
 	return es
@@ -113,7 +113,7 @@ func (s *Server) SetEmployeeCount(accountID string, n int) error {
 			s.after.employees[a.id] = slices.Clip(es[:n])
 			return nil
 		}
-		s.after.employees[a.id] = append(es, newEmployees(a, len(es), n-len(es), s.now().UTC())...)
+		s.after.employees[a.id] = append(es, s.newEmployees(a, len(es), n-len(es), s.now().UTC())...)
 		return nil
 	})
 }

@@ -96,7 +96,7 @@ func (s *Server) RaiseIssue(accountID, description string) (Issue, error) {
 			}
 			is.last = now
 		} else {
-			is = &issue{id: newID(), account: a, accountID: a.id, org: a.org, integration: a.integ.name,
+			is = &issue{id: s.ids.id(), account: a, accountID: a.id, org: a.org, integration: a.integ.name,
 				status: IssueOngoing, description: description, first: now, last: now}
 			s.after.issues = append(s.after.issues, is)
 		}
@@ -111,15 +111,14 @@ func (s *Server) RaiseIssue(accountID, description string) (Issue, error) {
 
 // ResolveIssue resolves the issue with id, as Merge does once a sync
 // succeeds again, and sends Issue.resolved when the server delivers
-// webhooks. It fails with ErrClosed, or when no issue has that id.
+// webhooks. It fails with ErrUnknownIssue or ErrClosed.
 func (s *Server) ResolveIssue(id string) error {
 	return s.changeIssue(id, mergelink.EventIssueResolved)
 }
 
 // MuteIssue mutes the issue with id, as the dashboard does: GET issues
 // lists it only with include_muted=true. It sends Issue.muted when the
-// server delivers webhooks. It fails with ErrClosed, or when no issue has
-// that id.
+// server delivers webhooks. It fails with ErrUnknownIssue or ErrClosed.
 func (s *Server) MuteIssue(id string) error { return s.changeIssue(id, mergelink.EventIssueMuted) }
 
 func (s *Server) changeIssue(id string, event mergelink.EventType) error {
@@ -130,7 +129,7 @@ func (s *Server) changeIssue(id string, event mergelink.EventType) error {
 	}
 	i := slices.IndexFunc(s.after.issues, func(is *issue) bool { return is.id == id })
 	if i < 0 {
-		return fmt.Errorf("mergetest: no issue %s on this server", validate.Quote(id))
+		return fmt.Errorf("%w: %s", ErrUnknownIssue, validate.Quote(id))
 	}
 	is := s.after.issues[i]
 	switch event {

@@ -138,7 +138,7 @@ func (s *Server) deleteAccountCall(_ *http.Request, a *account) reply {
 // regenerateToken serves POST {category}/v1/account-token/regenerate: the
 // account gets a new token, and the old one stops working at once.
 func (s *Server) regenerateToken(_ *http.Request, a *account) reply {
-	a.token = newToken()
+	a.token = s.ids.token()
 	return reply{http.StatusOK, map[string]string{"linked_account_id": a.id, "account_token": a.token}}
 }
 

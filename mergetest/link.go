@@ -14,13 +14,15 @@ import (
 )
 
 // Errors of completing a link, from Go or on a hosted page, and of the
-// Linked Account controls.
+// controls of Linked Accounts, issues and deliveries.
 var (
-	ErrUnknownLink    = errors.New("mergetest: no such link token on this server")
-	ErrLinkUsed       = errors.New("mergetest: the link token was already used: a link token works once, create another")
-	ErrLinkExpired    = errors.New("mergetest: the link token has expired: create another")
-	ErrClosed         = errors.New("mergetest: the server is closed")
-	ErrUnknownAccount = errors.New("mergetest: no such Linked Account on this server")
+	ErrUnknownLink     = errors.New("mergetest: no such link token on this server")
+	ErrLinkUsed        = errors.New("mergetest: the link token was already used: a link token works once, create another")
+	ErrLinkExpired     = errors.New("mergetest: the link token has expired: create another")
+	ErrClosed          = errors.New("mergetest: the server is closed")
+	ErrUnknownAccount  = errors.New("mergetest: no such Linked Account on this server")
+	ErrUnknownIssue    = errors.New("mergetest: no such issue on this server")
+	ErrUnknownDelivery = errors.New("mergetest: no finished delivery has this id: take it from Deliveries or AgentDeliveries")
 )
 
 // Linked Account statuses, as Merge lists them.
@@ -205,11 +207,11 @@ func (s *Server) CompleteLink(link, integration string) (*LinkedAccount, error) 
 	relink := a != nil
 	if !relink {
 		a = &account{
-			id:          newID(),
-			token:       newToken(),
+			id:          s.ids.id(),
+			token:       s.ids.token(),
 			originID:    lt.originID,
 			category:    category,
-			listenerURL: s.URL() + "/api/integrations/webhook-listener/" + newToken(),
+			listenerURL: s.URL() + "/api/integrations/webhook-listener/" + s.ids.token(),
 			test:        lt.test,
 		}
 		s.accounts = append(s.accounts, a)
@@ -219,7 +221,7 @@ func (s *Server) CompleteLink(link, integration string) (*LinkedAccount, error) 
 	a.org, a.email = lt.org, lt.email
 	a.status, a.completedAt = StatusComplete, s.now().UTC()
 
-	public := newToken()
+	public := s.ids.token()
 	s.publicTokens[public] = a
 	s.hooks.linked(a, relink)
 	la := a.linkedAccount()

@@ -36,7 +36,9 @@
 // CancelAgentLink and DeclineAgentLink play an end user who does not
 // connect. Requests records every API request for assertions. The
 // standalone server, cmd/mergetest, serves all this over HTTP for tests in
-// any language.
+// any language: Listen starts a server on a given address, WithControlAPI
+// adds the HTTP control API under ControlPath, and WithSeed makes its ids
+// and tokens the same from run to run.
 //
 // Under URL() it serves, with the API key as a Bearer token:
 //
@@ -168,6 +170,9 @@
 //     nowhere by default, since Merge documents only the status success;
 //     WithOwnCallbackStatuses opts into mergetest's own cancelled and
 //     declined.
+//   - WithControlAPI (cmd/mergetest) adds paths Merge does not have, under
+//     ControlPath, apart from Merge's own, to play the end user and the
+//     dashboard.
 //   - Access keys made over the API are kept and listed but do not
 //     authenticate requests: only the server's API key does.
 //   - Tool search matches the intent's words against tool names and
@@ -182,6 +187,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -236,6 +242,8 @@ type Server struct {
 	origins      map[string]bool
 	closeWait    time.Duration
 	ownStatuses  bool // WithOwnCallbackStatuses
+	controlAPI   bool // WithControlAPI
+	ids          *idSource
 	limits       limiter
 	mcp          http.Handler // see HandleMCP
 	ah           *agentState
@@ -260,7 +268,9 @@ type config struct {
 	problems                         []string
 	ownStatuses                      bool
 	perMinute                        int
-	moreTargets                      []string
+	moreTargets, moreAgentTargets    []string
+	control                          bool
+	seed                             *uint64
 	retryFactor                      float64
 }
 
@@ -396,6 +406,17 @@ func WithCloseWait(d time.Duration) ServerOption {
 // panics when an option is invalid, as httptest.NewServer does when it
 // cannot listen.
 func NewServer(opts ...ServerOption) *Server {
+	s, err := newServer(opts)
+	if err != nil {
+		panic(err.Error())
+	}
+	s.srv = httptest.NewServer(s.routes())
+	return s
+}
+
+// newServer builds a Server from opts without starting it. It fails when
+// an option is invalid.
+func newServer(opts []ServerOption) (*Server, error) {
 	c := config{apiKey: TestAPIKey, testKey: TestEnvironmentAPIKey, retryWait: 50 * time.Millisecond, closeWait: DefaultCloseWait, now: time.Now}
 	for _, opt := range opts {
 		if opt != nil {
@@ -406,9 +427,14 @@ func NewServer(opts ...ServerOption) *Server {
 		c.problems = append(c.problems, "WithAPIKey, WithTestEnvironmentAPIKey: the production and test-environment keys must differ")
 	}
 	if len(c.problems) > 0 {
-		panic("mergetest: " + strings.Join(c.problems, "; "))
+		return nil, errors.New("mergetest: " + strings.Join(c.problems, "; "))
+	}
+	ids := &idSource{}
+	if c.seed != nil {
+		ids.seeded = mrand.NewChaCha8(seedBytes(*c.seed))
 	}
 	s := &Server{
+		ids:          ids,
 		apiKey:       c.apiKey,
 		testKey:      c.testKey,
 		now:          c.now,
@@ -421,19 +447,20 @@ func NewServer(opts ...ServerOption) *Server {
 		ah:           newAgentState(),
 		closeWait:    c.closeWait,
 		ownStatuses:  c.ownStatuses,
+		controlAPI:   c.control,
 		limits:       limiter{perMinute: c.perMinute, requests: map[[sha256.Size]byte][]time.Time{}, failures: map[string][]time.Time{}},
-		hooks:        newDeliverer(c.webhookURL, c.webhookKey, c.retryWait),
-		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait),
+		hooks:        newDeliverer(c.webhookURL, c.webhookKey, c.retryWait, ids),
+		agentHooks:   newAgentDeliverer(c.agentWebhookURL, c.agentWebhookKey, c.retryWait, ids),
 	}
 	for _, o := range c.origins {
 		s.origins[o] = true
 	}
 	s.hooks.more = c.moreTargets
+	s.agentHooks.more = c.moreAgentTargets
 	if c.retryFactor > 0 {
 		s.hooks.mergeSchedule(c.retryFactor)
 	}
-	s.srv = httptest.NewServer(s.routes())
-	return s
+	return s, nil
 }
 
 // NewTestServer is NewServer for a test: it fails the test instead of
@@ -641,6 +668,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST "+AgentLinkPath+"{token}", s.agentLinkConnect)
 	mux.Handle(UnifiedPath+"/", s.gate(api, unifiedAPI))
 	mux.Handle(AgentPath+"/", s.gate(api, agentAPI))
+	if s.controlAPI {
+		s.controlRoutes(mux)
+	}
 	return mux
 }
 

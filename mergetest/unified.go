@@ -259,7 +259,7 @@ func (s *Server) createLinkToken(r *http.Request, body []byte) reply {
 		mins = *q.linkExpiryMins
 	}
 	lt := &linkToken{
-		token:      newToken(),
+		token:      s.ids.token(),
 		email:      *q.email,
 		org:        *q.org,
 		originID:   *q.originID,

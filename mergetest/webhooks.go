@@ -222,7 +222,7 @@ func (s *Server) SendWebhook(accountID string, event mergelink.EventType, data a
 			return errors.New("mergetest: SendWebhook: the server delivers no webhooks: start it WithWebhook or call SetWebhook")
 		}
 		if obj == nil {
-			obj = defaultData(a, event, s.now().UTC())
+			obj = s.defaultData(a, event, s.now().UTC())
 		}
 		s.hooks.queue(a, string(event), obj)
 		return nil
@@ -230,7 +230,7 @@ func (s *Server) SendWebhook(accountID string, event mergelink.EventType, data a
 }
 
 // defaultData is the data SendWebhook sends for event when given none.
-func defaultData(a *account, event mergelink.EventType, now time.Time) map[string]any {
+func (s *Server) defaultData(a *account, event mergelink.EventType, now time.Time) map[string]any {
 	switch {
 	case event == mergelink.EventLinkedAccountLinked:
 		return map[string]any{"account_token": a.token, "is_relink": false}
@@ -251,7 +251,7 @@ func defaultData(a *account, event mergelink.EventType, now time.Time) map[strin
 			status = "RESOLVED"
 		}
 		return map[string]any{
-			"id": newID(), "status": status, "error_description": "Missing Permissions",
+			"id": s.ids.id(), "status": status, "error_description": "Missing Permissions",
 			"end_user":            map[string]any{"id": a.id, "organization_name": a.org, "origin_id": a.originID},
 			"first_incident_time": now.Format(time.RFC3339), "last_incident_time": now.Format(time.RFC3339),
 			"is_muted": event == mergelink.EventIssueMuted, "error_details": []string{},
@@ -265,6 +265,7 @@ func defaultData(a *account, event mergelink.EventType, now time.Time) map[strin
 // arrive in order while a slow receiver for one does not hold up the
 // others. The Unified API's webhooks and Agent Handler's each have one.
 type deliverer struct {
+	ids    *idSource
 	hookID string
 	wait   time.Duration
 	client *http.Client
@@ -307,12 +308,13 @@ type pending struct {
 	signature string
 }
 
-func newDeliverer(url, key string, wait time.Duration) *deliverer {
+func newDeliverer(url, key string, wait time.Duration, ids *idSource) *deliverer {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &deliverer{
 		url:      url,
 		key:      key,
-		hookID:   newID(),
+		ids:      ids,
+		hookID:   ids.id(),
 		wait:     wait,
 		client:   &http.Client{Timeout: attemptTimeout, Transport: &http.Transport{}},
 		header:   mergelink.SignatureHeader,
@@ -573,5 +575,5 @@ func (d *deliverer) delivery(event string, a *account, data map[string]any) *pen
 	if err != nil {
 		panic("mergetest: encoding a webhook: " + err.Error())
 	}
-	return &pending{Delivery: Delivery{ID: newID(), Event: event, LinkedAccountID: a.id, Payload: payload}, targets: d.targets()}
+	return &pending{Delivery: Delivery{ID: d.ids.id(), Event: event, LinkedAccountID: a.id, Payload: payload}, targets: d.targets()}
 }

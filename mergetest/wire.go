@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/mergelink/mergelink/internal/transport"
@@ -139,6 +141,11 @@ func writeError(w http.ResponseWriter, kind apiKind, status int, code, message s
 	} else {
 		rep = detail(status, message)
 	}
+	writeReply(w, rep)
+}
+
+// writeReply answers rep.
+func writeReply(w http.ResponseWriter, rep reply) {
 	status, data := encode(rep)
 	writeRaw(w, status, data)
 }
@@ -206,21 +213,36 @@ func agentNotFound(*http.Request, []byte) reply {
 	return agentError(http.StatusNotFound, "not_found", "Not found.")
 }
 
-// newToken returns 30 random bytes from crypto/rand as 40 URL-safe
-// characters, the look of Merge's tokens.
-func newToken() string {
-	var b [30]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("mergetest: reading crypto/rand: " + err.Error())
+// idSource makes a server's ids and tokens: from crypto/rand, or from a
+// ChaCha8 seeded WithSeed, so that a run can be made again.
+type idSource struct {
+	mu     sync.Mutex
+	seeded *mrand.ChaCha8 // nil: crypto/rand
+}
+
+func (g *idSource) read(b []byte) {
+	if g.seeded == nil {
+		if _, err := rand.Read(b); err != nil {
+			panic("mergetest: reading crypto/rand: " + err.Error())
+		}
+		return
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.seeded.Read(b)
+}
+
+// token returns 30 random bytes as 40 URL-safe characters, the look of
+// Merge's tokens.
+func (g *idSource) token() string {
+	var b [30]byte
+	g.read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// newID returns a random UUID.
-func newID() string {
-	id, err := transport.NewUUID()
-	if err != nil {
-		panic(err.Error())
-	}
-	return id
+// id returns a random UUID.
+func (g *idSource) id() string {
+	var b [16]byte
+	g.read(b[:])
+	return transport.FormatUUID(b)
 }

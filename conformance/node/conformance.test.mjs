@@ -5,15 +5,19 @@
 // serializers: a field of the wrong type, a missing required field or a
 // field the client does not know fails the check.
 //
-// It starts ../serve (the Go program, or the binary in $MERGETEST_SERVE)
-// and talks to the mergetest server it prints.
+// It starts cmd/mergetest (the binary in $MERGETEST_BIN, or `go run
+// ./cmd/mergetest`) on a free port and drives it through its documented
+// control API only (cmd/mergetest/README.md), as a test in any language
+// would: no Go code of its own.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { mkdtempSync } from "node:fs";
 import { createServer } from "node:http";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { MergeClient, MergeError, serialization } from "@mergeapi/merge-node-client";
@@ -21,8 +25,8 @@ import { MergeClient, MergeError, serialization } from "@mergeapi/merge-node-cli
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..");
 
-let server; // the serve process
-let env; // what serve printed: url, unified, api_key, control
+let server; // the cmd/mergetest process
+let env; // what cmd/mergetest -json printed: url, unified, agent, control, api_key, test_api_key
 const bodies = []; // every response body the client read: {method, url, status, body}
 
 // recordingFetch is fetch, keeping a copy of every JSON body for the
@@ -60,34 +64,70 @@ function strict(schema, raw, what) {
   return res.value;
 }
 
-async function control(path, body) {
-  const res = await fetch(env.control + path, { method: "POST", body: JSON.stringify(body) });
+// control calls cmd/mergetest's control API (POST with a JSON body, or
+// another method) and requires 200.
+async function control(path, body, method = "POST") {
+  const res = await fetch(env.control + path, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const out = await res.json();
   assert.equal(res.status, 200, `control ${path}: ${JSON.stringify(out)}`);
   return out;
 }
 
+// webhookReceiver listens on loopback for webhooks; next resolves to the
+// next one received, {raw, signature} (signature from the header named).
+async function webhookReceiver(header) {
+  const received = [];
+  let wake = () => {};
+  const receiver = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      received.push({ raw: Buffer.concat(chunks), signature: req.headers[header] });
+      res.writeHead(200).end();
+      wake();
+    });
+  });
+  receiver.listen(0, "127.0.0.1");
+  await once(receiver, "listening");
+  const next = async () => {
+    while (received.length === 0) await new Promise((resolve) => (wake = resolve));
+    return received.shift();
+  };
+  return { receiver, next };
+}
+
 const hris = serialization.hris;
 
 before(async () => {
-  const cmd = process.env.MERGETEST_SERVE;
-  server = cmd
-    ? spawn(cmd, [], { stdio: ["pipe", "pipe", "inherit"] })
-    : spawn("go", ["run", "./conformance/serve"], { cwd: root, stdio: ["pipe", "pipe", "inherit"] });
+  let bin = process.env.MERGETEST_BIN;
+  if (!bin) {
+    // Built, not `go run`, so that SIGTERM reaches cmd/mergetest itself.
+    bin = path.join(mkdtempSync(path.join(tmpdir(), "mergetest-")), "mergetest");
+    execFileSync("go", ["build", "-o", bin, "./cmd/mergetest"], { cwd: root, stdio: "inherit" });
+  }
+  const args = ["-addr", "127.0.0.1:0", "-json", "-allowed-origin", "https://app.example.com"];
+  server = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: server.stdout });
   const [line] = await Promise.race([
     once(lines, "line"),
     once(server, "exit").then(([code]) => {
-      throw new Error(`serve exited with ${code} before printing its URL`);
+      throw new Error(`cmd/mergetest exited with ${code} before printing its URLs`);
     }),
   ]);
   env = JSON.parse(line);
+  assert.deepEqual(await control("/health", undefined, "GET"), { status: "ok" });
 });
 
 after(async () => {
   if (!server || server.exitCode !== null) return;
-  server.stdin.end();
-  await once(server, "exit");
+  const exited = once(server, "exit");
+  server.kill("SIGTERM"); // cmd/mergetest shuts down cleanly on SIGTERM
+  const [code, signal] = await exited;
+  assert.equal(code, 0, `cmd/mergetest exited with ${code} (${signal}) on SIGTERM`);
 });
 
 let seq = 0;
@@ -163,7 +203,7 @@ describe("account token", () => {
   test("exchanged once for the Linked Account's token", async () => {
     const c = client();
     const lt = await c.ats.linkToken.create({ ...base(), categories: ["hris", "ats"], shouldCreateMagicLinkUrl: true });
-    const la = await control("/complete", { link: lt.magicLinkUrl, integration: "lever" });
+    const la = await control("/links/complete", { link: lt.magicLinkUrl, integration: "lever" });
     assert.equal(la.category, "ats");
 
     const at = await c.ats.accountToken.retrieve(la.public_token);
@@ -203,17 +243,17 @@ describe("linked accounts", () => {
         endUserOriginId: origin,
         categories: [category],
       });
-      const la = await control("/complete", { link: lt.linkToken, integration });
+      const la = await control("/links/complete", { link: lt.linkToken, integration });
       accounts.push({ id: la.id, originId: origin, category, integration, email: `user${i}@customer34.test` });
     }
     // An account of another customer, one test account and one that
     // needs a relink, for the filters.
     const other = await c.hris.linkToken.create({ ...base(), endUserOrganizationName: "Other Customer", categories: ["hris"] });
-    await control("/complete", { link: other.linkToken, integration: "workday" });
+    await control("/links/complete", { link: other.linkToken, integration: "workday" });
     const test = await c.hris.linkToken.create({ ...base(), endUserOrganizationName: "Test Customer", categories: ["hris"] });
-    const testAccount = await control("/complete", { link: test.linkToken, integration: "workday" });
-    await control("/test-account", { id: testAccount.id, test: true });
-    await control("/status", { id: accounts[5].id, status: "RELINK_NEEDED" });
+    const testAccount = await control("/links/complete", { link: test.linkToken, integration: "workday" });
+    await control(`/linked-accounts/${testAccount.id}/test-account`, { is_test_account: true });
+    await control(`/linked-accounts/${accounts[5].id}/status`, { status: "RELINK_NEEDED" });
     accounts[5].status = "RELINK_NEEDED";
   });
 
@@ -396,23 +436,7 @@ describe("Agent Handler, spoken with fetch", () => {
   });
 
   test("signed webhooks as a user connects and disconnects, and a rotated key", async () => {
-    const received = []; // {raw, signature}, in the order they came
-    let wake = () => {};
-    const receiver = createServer((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        received.push({ raw: Buffer.concat(chunks), signature: req.headers["x-merge-signature"] });
-        res.writeHead(200).end();
-        wake();
-      });
-    });
-    receiver.listen(0, "127.0.0.1");
-    await once(receiver, "listening");
-    const next = async () => {
-      while (received.length === 0) await new Promise((resolve) => (wake = resolve));
-      return received.shift();
-    };
+    const { receiver, next } = await webhookReceiver("x-merge-signature");
     // verified reports whether the hook's X-Merge-Signature is the hex
     // HMAC-SHA256 of its raw body under key.
     const verified = (hook, key) => {
@@ -426,7 +450,7 @@ describe("Agent Handler, spoken with fetch", () => {
       assert.equal(user.status, 201);
       const lt = await agent("POST", `/registered-users/${user.body.id}/link-token/`, { connector: "linear" });
       assert.equal(lt.status, 201);
-      await control("/complete-agent", { link: lt.body.magic_link_url });
+      await control("/agent-links/complete", { link: lt.body.magic_link_url });
       const del = await agent("DELETE", `/credentials/registered-users/${user.body.id}/connectors/linear/`);
       assert.equal(del.status, 200);
       assert.deepEqual((await agent("GET", `/registered-users/${user.body.id}/`)).body.authenticated_connectors, []);
@@ -443,12 +467,58 @@ describe("Agent Handler, spoken with fetch", () => {
       }
       assert.deepEqual(events, ["registered_user.created", "credential.created", "credential.deleted"]);
 
-      await control("/agent-webhook-rotate", { key: "node-key-2" });
+      await control("/agent-webhook/rotate", { key: "node-key-2" });
       assert.equal((await agent("PATCH", `/registered-users/${user.body.id}/`, { origin_user_name: "Ada L." })).status, 200);
       const updated = await next();
       assert.equal(JSON.parse(updated.raw).event, "registered_user.updated");
       assert.ok(verified(updated, "node-key-2"), "signed with the new key");
       assert.ok(!verified(updated, "node-key-1"), "the old key stops verifying at once");
+    } finally {
+      receiver.close();
+    }
+  });
+});
+
+// The Unified API's webhooks, signed as Merge signs them (base64url of the
+// HMAC-SHA256 of the raw body), checked with Node's own crypto, and what
+// cmd/mergetest's deliveries control reports of them.
+describe("Unified webhooks, through the control API", () => {
+  test("a link's webhooks arrive signed, are listed with their signature, and are redelivered byte for byte", async () => {
+    const { receiver, next } = await webhookReceiver("x-merge-webhook-signature");
+    const sign = (raw, key) => createHmac("sha256", key).update(raw).digest("base64url");
+    try {
+      const url = `http://127.0.0.1:${receiver.address().port}/merge`;
+      await control("/webhook", { url, key: "unified-key-1" });
+      const before = (await control("/deliveries", undefined, "GET")).results.length;
+      const lt = await client().hris.linkToken.create({ ...base(), categories: ["hris"] });
+      const la = await control("/links/complete", { link: lt.linkToken, integration: "bamboohr" });
+      const linked = await next();
+      assert.equal(linked.signature, sign(linked.raw, "unified-key-1"), "X-Merge-Webhook-Signature is the base64url HMAC-SHA256 of the body");
+      const ev = JSON.parse(linked.raw);
+      assert.equal(ev.hook.event, "LinkedAccount.linked");
+      assert.equal(ev.linked_account.id, la.id);
+      assert.equal(ev.data.account_token, la.account_token);
+      await next(); // LinkedAccount.synced_initial
+
+      const { results } = await control(`/deliveries?wait=${before + 2}&timeout_ms=10000`, undefined, "GET");
+      const d = results[before];
+      assert.equal(d.payload, linked.raw.toString("utf8"), "the payload is the exact body sent");
+      assert.equal(d.signature, linked.signature);
+      assert.deepEqual(d.headers["X-Merge-Webhook-Signature"], [linked.signature]);
+      assert.equal(d.url, url);
+      assert.equal(d.status_code, 200);
+
+      await control(`/deliveries/${d.id}/redeliver`, {});
+      const again = await next();
+      assert.ok(again.raw.equals(linked.raw), "redelivered byte for byte");
+      assert.equal(again.signature, linked.signature, "with the same signature");
+
+      await control(`/linked-accounts/${la.id}`, undefined, "DELETE");
+      const deleted = await next();
+      assert.equal(JSON.parse(deleted.raw).hook.event, "LinkedAccount.deleted");
+      const res = await fetch(`${env.control}/linked-accounts/${la.id}`, { method: "DELETE" });
+      assert.equal(res.status, 404);
+      assert.match((await res.json()).error, /no such Linked Account/);
     } finally {
       receiver.close();
     }
@@ -463,7 +533,7 @@ describe("after the link", () => {
   async function linkHris() {
     const user = base();
     const lt = await client().hris.linkToken.create({ ...user, categories: ["hris"], shouldCreateMagicLinkUrl: true });
-    const la = await control("/complete", { link: lt.magicLinkUrl, integration: "bamboohr" });
+    const la = await control("/links/complete", { link: lt.magicLinkUrl, integration: "bamboohr" });
     const c = new MergeClient({ apiKey: env.api_key, accountToken: la.account_token, baseUrl: env.unified, fetch: recordingFetch, maxRetries: 0 });
     return { la, c, origin: user.endUserOriginId };
   }
@@ -509,7 +579,7 @@ describe("after the link", () => {
 
   test("issues, with the client's filters", async () => {
     const { la } = await linkHris();
-    const raised = await control("/raise-issue", { id: la.id, description: "Missing Permissions" });
+    const raised = await control(`/linked-accounts/${la.id}/issues`, { description: "Missing Permissions" });
     const found = [];
     for await (const is of await client().hris.issues.list({ linkedAccountId: la.id, status: "ONGOING", pageSize: 1 })) found.push(is);
     strict(hris.PaginatedIssueList, lastBody("/hris/v1/issues").body, "PaginatedIssueList");

@@ -345,6 +345,11 @@ func NewUUID() (string, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("mergelink: reading crypto/rand: %w", err)
 	}
+	return FormatUUID(b), nil
+}
+
+// FormatUUID returns the version 4 UUID made of the random bytes b.
+func FormatUUID(b [16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	var s [36]byte
@@ -357,5 +362,5 @@ func NewUUID() (string, error) {
 	hex.Encode(s[19:23], b[8:10])
 	s[23] = '-'
 	hex.Encode(s[24:], b[10:])
-	return string(s[:]), nil
+	return string(s[:])
 }
