@@ -13,6 +13,7 @@
 package mergelink
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -52,7 +53,7 @@ type options struct {
 	waitMin      time.Duration
 	waitMax      time.Duration
 	maxAfter     time.Duration
-	logger       *slog.Logger
+	logRetry     func(context.Context, string, transport.Retry)
 	userAgent    string
 	origins      []string
 	check        *validate.Checker
@@ -159,7 +160,7 @@ func WithMaxRetryAfter(d time.Duration) Option {
 // WithLogger makes the client log its retries at debug level. The client is
 // silent without it; it never logs the API key, headers or bodies.
 func WithLogger(l *slog.Logger) Option {
-	return func(o *options) { o.logger = l }
+	return func(o *options) { o.logRetry = transport.SlogRetries(l) }
 }
 
 // WithUserAgent appends ua to the SDK's User-Agent header.
@@ -221,7 +222,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 			RetryWaitMin:  o.waitMin,
 			RetryWaitMax:  o.waitMax,
 			MaxRetryAfter: o.maxAfter,
-			Logger:        o.logger,
+			LogRetry:      o.logRetry,
 			UserAgent:     o.userAgent,
 		}),
 		UnifiedBase:    o.region.BaseURL(),

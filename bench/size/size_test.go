@@ -15,16 +15,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// goalDelta is issue 7's goal: the SDK adds at most 0.4 MB (1 MB = 1e6
-// bytes) to a stripped binary. With go-retryablehttp, which the design card
-// names for retries, it adds about 0.50 MB: the package's init compiles four
-// regexps, which links regexp and the unicode tables (about 0.3 MB with the
-// package). The test reports the delta against the goal and fails above
-// maxDelta, so that growth beyond today's cost is caught.
-const (
-	goalDelta = 400_000
-	maxDelta  = 550_000
-)
+// maxDelta is issue 24's budget: the SDK adds at most 0.50 MB (1 MB = 1e6
+// bytes) to a stripped binary, and the test fails above it. With go-retryablehttp, which the design card names for
+// retries, the SDK adds about 0.48 MB: the package's init compiles four
+// regexps, which links regexp and the unicode tables (about 0.2 MB). The
+// client's retry log is built only by WithLogger, so a program that logs
+// nothing links none of log/slog's handlers (about 0.06 MB).
+const maxDelta = 500_000
 
 const module = "github.com/mergelink/mergelink"
 
@@ -84,10 +81,10 @@ func TestSDKAddsLittleToABinary(t *testing.T) {
 	}
 	sdk, bare := size("sdk"), size("bare")
 	delta := sdk - bare
-	t.Logf("stripped binaries: sdk %d bytes (%.3f MB), bare %d bytes (%.3f MB), delta %+d bytes (%+.3f MB; 1 MB = 1e6 bytes); goal %.1f MB",
-		sdk, float64(sdk)/1e6, bare, float64(bare)/1e6, delta, float64(delta)/1e6, float64(goalDelta)/1e6)
+	t.Logf("stripped binaries: sdk %d bytes (%.3f MB), bare %d bytes (%.3f MB), delta %+d bytes (%+.3f MB; 1 MB = 1e6 bytes); budget %.2f MB",
+		sdk, float64(sdk)/1e6, bare, float64(bare)/1e6, delta, float64(delta)/1e6, float64(maxDelta)/1e6)
 	assert.LessOrEqual(t, delta, int64(maxDelta),
-		"the SDK adds %.3f MB (1 MB = 1e6 bytes) to a stripped binary, more than the %.2f MB it cost when this bound was set", float64(delta)/1e6, float64(maxDelta)/1e6)
+		"the SDK adds %.3f MB (1 MB = 1e6 bytes) to a stripped binary, more than its %.2f MB budget", float64(delta)/1e6, float64(maxDelta)/1e6)
 }
 
 func TestSDKPullsInOnlyWhatTheCallNeeds(t *testing.T) {

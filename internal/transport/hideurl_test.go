@@ -30,7 +30,7 @@ func TestTransportErrorHidesURL(t *testing.T) {
 		MaxRetries:   1,
 		RetryWaitMin: time.Millisecond,
 		RetryWaitMax: time.Millisecond,
-		Logger:       slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		LogRetry:     SlogRetries(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 	})
 	_, err := tr.Do(context.Background(), &Request{
 		Method: http.MethodGet,

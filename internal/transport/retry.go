@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -200,22 +199,17 @@ func (c *call) backoff(time.Duration, time.Duration, int, *http.Response) time.D
 }
 
 func (c *call) log(ctx context.Context, msg string, resp *http.Response, err error, wait time.Duration) {
-	l := c.t.o.Logger
-	if l == nil {
+	log := c.t.o.LogRetry
+	if log == nil {
 		return
 	}
-	attrs := []slog.Attr{
-		slog.String("method", c.method),
-		slog.String("path", c.path),
-		slog.Int("attempt", c.attempts),
-		slog.Duration("wait", wait),
-	}
+	r := Retry{Method: c.method, Path: c.path, Attempt: c.attempts, Wait: wait}
 	if resp != nil {
-		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+		r.Status = resp.StatusCode
 	}
 	if err != nil {
 		hideURL(err, c.path)
-		attrs = append(attrs, slog.String("error", err.Error()))
+		r.Err = err
 	}
-	l.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
+	log(ctx, msg, r)
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -46,7 +45,9 @@ type Options struct {
 	MaxRetryAfter time.Duration
 	MaxBody       int64
 	MaxErrorBody  int64
-	Logger        *slog.Logger
+	// LogRetry, when set, is told of each retry and of each one the
+	// context's deadline stops (see SlogRetries).
+	LogRetry func(ctx context.Context, msg string, r Retry)
 	// UserAgent is appended to the SDK's own User-Agent.
 	UserAgent string
 }

@@ -51,8 +51,8 @@ func newTransport(t *testing.T, o Options) (*Transport, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	o.APIKey = testKey
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if o.LogRetry == nil {
+		o.LogRetry = SlogRetries(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
 	if o.RetryWaitMin == 0 {
 		o.RetryWaitMin, o.RetryWaitMax = time.Millisecond, 4*time.Millisecond
@@ -586,7 +586,7 @@ func TestDefaultHTTPClient(t *testing.T) {
 	assert.Equal(t, DefaultTimeout, tr.o.HTTPClient.Timeout)
 	assert.Zero(t, tr.client.Timeout, "the timeout is the attempt's, through its context")
 	assert.Equal(t, DefaultTimeout, tr.client.Transport.(*attempt).timeout)
-	assert.Nil(t, tr.o.Logger, "silent unless given a logger")
+	assert.Nil(t, tr.o.LogRetry, "silent unless given a logger")
 	for _, s := range []string{fmt.Sprint(tr), fmt.Sprintf("%+v", tr), fmt.Sprintf("%#v", tr), fmt.Sprintf("%+v", *tr)} {
 		assert.NotContains(t, s, testKey)
 	}
