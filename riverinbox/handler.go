@@ -41,7 +41,13 @@ type Options struct {
 //     already there: a delivery sent again while its job exists (waiting,
 //     running, retrying or completed and not yet deleted by River's
 //     cleaner, 24h after completion by default) makes no second job;
-//   - 503 with Retry-After when the insert fails, so that Merge retries.
+//   - 503 with Retry-After when the insert fails, so that Merge retries,
+//     or when the request ends before its insert does (the job may then
+//     be in, and Merge's retry finds it).
+//
+// The jobs of deliveries that arrive while an insert runs are inserted
+// together in the next, with client.InsertMany: one transaction for up to
+// 128 jobs. A batch that fails is answered 503 to each of its deliveries.
 //
 // The dashboard's test payload is queued every time it is sent, as the
 // inline handler passes it to its function every time. A Handler is safe
@@ -78,7 +84,7 @@ func NewHandler[TTx any](client *river.Client[TTx], keys []string, o Options, op
 	insert := inserter(client, o)
 	verify, err := mergelink.NewWebhookHandler(func(ctx context.Context, ev *mergelink.WebhookEvent) error {
 		key := ev.DeliveryKey()
-		return record(ctx, key, insert(ctx, Args{Body: ev.RawBody(), DeliveryKey: key}, !ev.IsTest()))
+		return record(ctx, key, insert(ctx, Args{Body: ev.RawBody(), DeliveryKey: key}, key, !ev.IsTest()))
 	}, keys, append(opts, mergelink.WithDuplicateStore(nil))...)
 	if err != nil {
 		return nil, err
@@ -98,7 +104,7 @@ func NewAgentHandler[TTx any](client *river.Client[TTx], keys []string, o Option
 	insert := inserter(client, o)
 	verify, err := agenthandler.NewWebhookHandler(func(ctx context.Context, ev *agenthandler.WebhookEvent) error {
 		key := ev.DeliveryKey()
-		return record(ctx, key, insert(ctx, AgentArgs{Body: ev.Raw, DeliveryKey: key}, true))
+		return record(ctx, key, insert(ctx, AgentArgs{Body: ev.Raw, DeliveryKey: key}, key, true))
 	}, keys, append(opts, agenthandler.WithDuplicateStore(nil))...)
 	if err != nil {
 		return nil, err
@@ -123,15 +129,18 @@ func newHandler[TTx any](client *river.Client[TTx], o Options) (*Handler, error)
 }
 
 // inserter returns the function that inserts a job with o's options,
-// unique by its delivery key when unique is true.
-func inserter[TTx any](client *river.Client[TTx], o Options) func(context.Context, river.JobArgs, bool) error {
-	return func(ctx context.Context, args river.JobArgs, unique bool) error {
+// unique by its delivery key when unique is true, in a batch with the
+// jobs of concurrent deliveries (see batcher).
+func inserter[TTx any](client *river.Client[TTx], o Options) func(ctx context.Context, args river.JobArgs, key string, unique bool) error {
+	b := &batcher{insertMany: client.InsertMany}
+	return func(ctx context.Context, args river.JobArgs, key string, unique bool) error {
 		opts := &river.InsertOpts{Queue: o.Queue, MaxAttempts: o.MaxAttempts}
-		if unique {
+		if !unique {
+			key = ""
+		} else {
 			opts.UniqueOpts = river.UniqueOpts{ByArgs: true}
 		}
-		_, err := client.Insert(ctx, args, opts)
-		return err
+		return b.insert(ctx, river.InsertManyParams{Args: args, InsertOpts: opts}, key)
 	}
 }
 
