@@ -2,15 +2,25 @@ package riverinbox
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
 )
 
 // fakeInserts records the batches a batcher inserts; each call waits for
@@ -122,4 +132,81 @@ func TestBatcherStopsWaitingWhenTheRequestEnds(t *testing.T) {
 	f.release <- nil
 	require.NoError(t, <-next)
 	assert.Equal(t, [][]string{{"a"}, {"b"}}, f.batches)
+}
+
+// A delivery that is in one batch twice is inserted once, on the real
+// databases: PostgreSQL refuses one insert that meets a unique key twice.
+func TestBatchWithADeliveryTwiceInsertsItOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	batch := func(keys ...string) []*pending {
+		var ps []*pending
+		for _, k := range keys {
+			opts := &river.InsertOpts{}
+			if k != "" {
+				opts.UniqueOpts = river.UniqueOpts{ByArgs: true}
+			}
+			ps = append(ps, &pending{params: river.InsertManyParams{Args: Args{DeliveryKey: k}, InsertOpts: opts}, key: k, done: make(chan struct{})})
+		}
+		return ps
+	}
+	// check inserts a batch through insertMany and counts the jobs with
+	// count; refusal is the database's error for an insert that meets a
+	// unique key twice, "" when it takes one.
+	check := func(t *testing.T, insertMany func(context.Context, []river.InsertManyParams) ([]*rivertype.JobInsertResult, error), count func() int, refusal string) {
+		b := &batcher{insertMany: insertMany}
+		ps := batch("a", "b", "a", "", "")
+		b.insertBatch(ps)
+		for _, p := range ps {
+			<-p.done
+			require.NoError(t, p.err)
+		}
+		assert.Equal(t, 4, count(), "a and b once each, and both jobs with no key")
+
+		_, err := insertMany(ctx, []river.InsertManyParams{ps[0].params, ps[0].params})
+		if refusal != "" {
+			assert.ErrorContains(t, err, refusal, "what the batcher's merge avoids")
+		}
+	}
+	t.Run("postgres", func(t *testing.T) {
+		url := os.Getenv("MERGELINK_TEST_POSTGRES")
+		if url == "" {
+			t.Skip("set MERGELINK_TEST_POSTGRES to run on a real PostgreSQL")
+		}
+		pool, err := pgxpool.New(ctx, url)
+		require.NoError(t, err)
+		t.Cleanup(pool.Close)
+		schema := fmt.Sprintf("riverinbox_batch_%d", time.Now().UnixNano())
+		_, err = pool.Exec(ctx, "CREATE SCHEMA "+schema)
+		require.NoError(t, err)
+		t.Cleanup(func() { pool.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+		m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: schema})
+		require.NoError(t, err)
+		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		require.NoError(t, err)
+		client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Schema: schema})
+		require.NoError(t, err)
+		check(t, client.InsertMany, func() int {
+			var n int
+			require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+schema+".river_job").Scan(&n))
+			return n
+		}, "ON CONFLICT DO UPDATE command cannot affect row a second time")
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "river.db"))
+		require.NoError(t, err)
+		db.SetMaxOpenConns(1)
+		t.Cleanup(func() { db.Close() })
+		m, err := rivermigrate.New(riversqlite.New(db), nil)
+		require.NoError(t, err)
+		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		require.NoError(t, err)
+		client, err := river.NewClient(riversqlite.New(db), &river.Config{})
+		require.NoError(t, err)
+		check(t, client.InsertMany, func() int {
+			var n int
+			require.NoError(t, db.QueryRow("SELECT count(*) FROM river_job").Scan(&n))
+			return n
+		}, "")
+	})
 }
