@@ -27,14 +27,28 @@ const accountsDDL = `CREATE TABLE IF NOT EXISTS webhookserver_accounts (
 	category           TEXT NOT NULL DEFAULT ''
 )`
 
-// createTable creates the accounts table if it does not exist.
+// createTable creates the accounts table if it does not exist. Every
+// replica calls it at start, perhaps all at once. PostgreSQL's CREATE
+// TABLE IF NOT EXISTS is not safe against concurrent calls (one of them
+// can fail on a unique index of the catalog), so there it runs in a
+// transaction under an advisory lock, as sqlstore's CreateTable does.
 func (a *accounts) createTable(ctx context.Context) error {
-	blob := "BLOB"
-	if a.dialect == sqlstore.Postgres {
-		blob = "BYTEA"
+	if a.dialect != sqlstore.Postgres {
+		_, err := a.db.ExecContext(ctx, fmt.Sprintf(accountsDDL, "BLOB"))
+		return err
 	}
-	_, err := a.db.ExecContext(ctx, fmt.Sprintf(accountsDDL, blob))
-	return err
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('webhookserver_accounts'))`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(accountsDDL, "BYTEA")); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // q writes a query's placeholders as the dialect wants.

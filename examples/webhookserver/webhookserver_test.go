@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -365,5 +366,48 @@ func TestBadDatabaseURLHidesThePassword(t *testing.T) {
 		assert.Contains(t, logs.String(), databaseEnv, "the error names the variable")
 		assert.Contains(t, logs.String(), "db.example", "the error shows the host")
 		assert.NotContains(t, logs.String(), password)
+	}
+}
+
+// Replicas that start together on a new PostgreSQL database all create
+// the accounts table, and none fails.
+func TestAccountsTableFromManyReplicasAtOnce(t *testing.T) {
+	t.Parallel()
+	url := os.Getenv("MERGELINK_TEST_POSTGRES")
+	if url == "" {
+		t.Skip("MERGELINK_TEST_POSTGRES is not set: this test needs a real PostgreSQL; .ci/services starts one")
+	}
+	admin, err := sql.Open("pgx", url)
+	require.NoError(t, err)
+	t.Cleanup(func() { admin.Close() })
+	for round := range 10 {
+		schema := fmt.Sprintf("webhookserver_replicas_%d_%d", time.Now().UnixNano(), round)
+		_, err := admin.Exec("CREATE SCHEMA " + schema)
+		require.NoError(t, err)
+		t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
+
+		u, err := neturl.Parse(url)
+		require.NoError(t, err)
+		q := u.Query()
+		q.Set("search_path", schema) // pgx sends it as a run-time parameter
+		u.RawQuery = q.Encode()
+
+		const replicas = 8
+		errs := make(chan error, replicas)
+		start := make(chan struct{})
+		for range replicas {
+			db, err := sql.Open("pgx", u.String())
+			require.NoError(t, err)
+			t.Cleanup(func() { db.Close() })
+			require.NoError(t, db.Ping()) // connected before the start
+			go func() {
+				<-start
+				errs <- (&accounts{db: db, dialect: sqlstore.Postgres}).createTable(context.Background())
+			}()
+		}
+		close(start)
+		for range replicas {
+			assert.NoError(t, <-errs, "round %d", round)
+		}
 	}
 }
