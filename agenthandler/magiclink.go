@@ -8,21 +8,16 @@ import (
 	"strings"
 )
 
-// regionLinkHosts are the hosts of Merge's hosted pages (Link and magic
-// links) of each region, by the host of its Agent Handler API. Merge does
-// not document the host of an Agent Handler magic link: these are Merge's
-// own names in each region, and MagicLinkHosts adds the API host itself.
-var regionLinkHosts = map[string][]string{
-	"ah-api.merge.dev":    {"ah.merge.dev", "link.merge.dev", "app.merge.dev"},
-	"ah-api-eu.merge.dev": {"ah-eu.merge.dev", "link-eu.merge.dev", "app-eu.merge.dev"},
-}
-
 // MagicLinkHosts returns the hosts on which Merge serves the magic links of
 // c's region, as a URL writes them (host, and port when not the default):
-// the host of c's Agent Handler base URL (the region's, or the one
-// mergelink.WithAgentHandlerBaseURL set, such as a mergetest server's) and,
-// for Merge's own hosts, the region's Link hosts. It fails as every call
-// does when c has no Agent Handler host (RegionAPAC without a base URL).
+// the host of c's Agent Handler base URL, the region's, or the one
+// mergelink.WithAgentHandlerBaseURL set, such as a mergetest server's.
+// Merge's documentation shows every Agent Handler magic link on the API's
+// own host (https://ah-api.merge.dev/magic-link/..., from the link token
+// endpoint and from authenticate tools alike), and names no other; a host
+// Merge turns out to use is added by the caller (CheckMagicLinkURL's
+// extraHosts, agentmcp.WithMagicLinkHosts). It fails as every call does
+// when c has no Agent Handler host (RegionAPAC without a base URL).
 func (c *Client) MagicLinkHosts() ([]string, error) {
 	if c == nil || c.s == nil {
 		return nil, errNoSettings
@@ -35,7 +30,7 @@ func (c *Client) MagicLinkHosts() ([]string, error) {
 		return nil, fmt.Errorf("mergelink: MagicLinkHosts: the Agent Handler base URL does not parse: %w", err)
 	}
 	host := strings.ToLower(base.Host)
-	return append([]string{host}, regionLinkHosts[host]...), nil
+	return []string{host}, nil
 }
 
 // CheckMagicLinkURL reports whether raw is a magic link that a user may be

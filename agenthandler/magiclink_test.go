@@ -25,7 +25,7 @@ func TestCheckMagicLinkURL(t *testing.T) {
 
 	hosts, err := us.AgentHandler().MagicLinkHosts()
 	require.NoError(t, err)
-	assert.Contains(t, hosts, "ah-api.merge.dev")
+	assert.Equal(t, []string{"ah-api.merge.dev"}, hosts, "the host of Merge's documented magic links, and no guessed one")
 	_, err = apac.AgentHandler().MagicLinkHosts()
 	assert.ErrorIs(t, err, mergelink.ErrNoAgentHandlerHost)
 
@@ -35,9 +35,11 @@ func TestCheckMagicLinkURL(t *testing.T) {
 		extra []string
 		ok    bool
 	}{
-		{us, "https://ah-api.merge.dev/link/abc?t=1", nil, true},
-		{us, "https://AH.merge.dev/link/abc", nil, true},
-		{eu, "https://ah-api-eu.merge.dev/link/abc", nil, true},
+		{us, "https://ah-api.merge.dev/magic-link/abc?t=1", nil, true}, // as Merge's docs show it
+		{us, "https://AH-API.merge.dev/magic-link/abc", nil, true},
+		{us, "https://link.merge.dev/magic-link/abc", nil, false}, // Merge documents no such host
+		{us, "https://link.merge.dev/magic-link/abc", []string{"link.merge.dev"}, true},
+		{eu, "https://ah-api-eu.merge.dev/magic-link/abc", nil, true},
 		{eu, "https://ah-api.merge.dev/link/abc", nil, false}, // another region's
 		{local, "http://127.0.0.1:8123/agent-link/abc", nil, true},
 		{local, "http://127.0.0.1:9999/agent-link/abc", nil, false},

@@ -88,7 +88,7 @@ func WithAuthenticatedOnly(on bool) Option {
 
 // WithMagicLinkHosts adds hosts (host, or host:port, as a URL writes them)
 // on which an authenticate answer's magic link is trusted, beside the
-// client's region's Agent Handler and Link hosts
+// client's region's Agent Handler host
 // (agenthandler.Client.MagicLinkHosts): for a host Merge uses that the SDK
 // does not know yet. A link on any other host is never an authenticate
 // answer (see Result.Auth).
