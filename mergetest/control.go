@@ -221,6 +221,15 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 			return requiredValue("milliseconds", "a positive number", q.Milliseconds > 0)
 		}, func() error { s.SetSyncDuration(time.Duration(q.Milliseconds) * time.Millisecond); return nil })
 	})
+	handle("GET", "/clock", func(*http.Request) (any, error) { return controlClock{s.now()}, nil })
+	handle("POST", "/clock/advance", func(r *http.Request) (any, error) {
+		var q struct{ Milliseconds int64 }
+		var now time.Time
+		err := decodeControl(r, &q, func() error {
+			return requiredValue("milliseconds", "a positive number", q.Milliseconds > 0)
+		}, func() error { now = s.AdvanceClock(time.Duration(q.Milliseconds) * time.Millisecond); return nil })
+		return controlClock{now}, err
+	})
 	handle("POST", "/callback-origins", func(r *http.Request) (any, error) {
 		var q struct{ Origins []string }
 		return struct{}{}, decodeControl(r, &q, nil, func() error { return s.AllowCallbackOrigins(q.Origins...) })
@@ -411,4 +420,9 @@ type controlRequest struct {
 	Query   url.Values  `json:"query"`
 	Headers http.Header `json:"headers"`
 	Body    string      `json:"body"`
+}
+
+// controlClock is the server's time, as the clock controls answer it.
+type controlClock struct {
+	Now time.Time `json:"now"`
 }

@@ -28,7 +28,7 @@
 // Merge's limits, FailNext fails the next requests, SetLinkedAccountStatus,
 // SetTestAccount and DeleteLinkedAccount change Linked Accounts,
 // RaiseIssue, ResolveIssue and MuteIssue change its issues,
-// SetSyncDuration and WithClock drive its syncs, SetEmployeeCount its fake
+// SetSyncDuration, WithClock and AdvanceClock drive its syncs and expiries, SetEmployeeCount its fake
 // data, SendWebhook sends any event, Redeliver sends a finished delivery
 // again byte for byte with its signature, SetWebhook, WithWebhookTargets
 // and RotateWebhookKey change the webhook configuration (SetAgentWebhook
@@ -193,6 +193,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -221,7 +222,8 @@ type Server struct {
 	srv     *httptest.Server
 	apiKey  string
 	testKey string
-	now     func() time.Time
+	clock   func() time.Time // WithClock's, or time.Now
+	skew    atomic.Int64     // AdvanceClock's total, in nanoseconds
 	hooks   *deliverer
 	// agentHooks sends Agent Handler's webhooks; its URL is "" until one
 	// is set.
@@ -437,7 +439,7 @@ func newServer(opts []ServerOption) (*Server, error) {
 		ids:          ids,
 		apiKey:       c.apiKey,
 		testKey:      c.testKey,
-		now:          c.now,
+		clock:        c.now,
 		idempotency:  map[string]idempotentReply{},
 		linkTokens:   map[string]*linkToken{},
 		publicTokens: map[string]*account{},

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -236,6 +237,17 @@ func TestUnifiedControls(t *testing.T) {
 	s.control(200, "POST", "/sync-duration", map[string]any{"milliseconds": 1})
 	s.control(400, "POST", "/sync-duration", map[string]any{"milliseconds": 0})
 
+	// The clock: a link token made now has expired 30 minutes on.
+	before, err := time.Parse(time.RFC3339Nano, s.control(200, "GET", "/clock", nil)["now"].(string))
+	require.NoError(t, err)
+	expiring := s.linkToken("hris", "o3")
+	after, err := time.Parse(time.RFC3339Nano, s.control(200, "POST", "/clock/advance", map[string]any{"milliseconds": 30 * 60 * 1000})["now"].(string))
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, after.Sub(before), 30*time.Minute)
+	s.control(409, "POST", "/links/complete", map[string]any{"link": expiring, "integration": "bamboohr"})
+	s.control(400, "POST", "/clock/advance", map[string]any{"milliseconds": 0})
+	s.control(400, "POST", "/clock/advance", map[string]any{"seconds": 1})
+
 	// Delete: the token stops working, the id is unknown after.
 	s.control(200, "DELETE", "/linked-accounts/"+id, nil)
 	status, _ = s.unified("GET", "/hris/v1/account-details", nil, mergetest.AccountTokenHeader, token)
@@ -244,7 +256,7 @@ func TestUnifiedControls(t *testing.T) {
 	s.control(404, "POST", "/linked-accounts/"+id+"/status", map[string]any{"status": "COMPLETE"})
 
 	require.NoError(t, s.stop())
-	_, err := http.Get(s.ep.Control + "/health")
+	_, err = http.Get(s.ep.Control + "/health")
 	assert.Error(t, err, "the server stops with the command")
 }
 
