@@ -28,13 +28,13 @@
 // Merge's limits, FailNext fails the next requests, SetLinkedAccountStatus,
 // SetTestAccount and DeleteLinkedAccount change Linked Accounts,
 // RaiseIssue, ResolveIssue and MuteIssue change its issues,
-// SetSyncDuration, WithClock and AdvanceClock drive its syncs and expiries, SetEmployeeCount its fake
-// data, SendWebhook sends any event, Redeliver sends a finished delivery
-// again byte for byte with its signature, SetWebhook, WithWebhookTargets
-// and RotateWebhookKey change the webhook configuration (SetAgentWebhook
-// and RotateAgentWebhookKey Agent Handler's), and CancelLink,
-// CancelAgentLink and DeclineAgentLink play an end user who does not
-// connect. Requests records every API request for assertions. The
+// SetSyncDuration, WithClock and AdvanceClock drive its syncs and
+// expiries, SetEmployeeCount its fake data, SendWebhook sends any event,
+// Redeliver sends a finished delivery again byte for byte with its
+// signature, SetWebhook, WithWebhookTargets and RotateWebhookKey change the
+// webhook configuration (SetAgentWebhook and RotateAgentWebhookKey Agent
+// Handler's), and CancelLink, CancelAgentLink and DeclineAgentLink play an
+// end user who does not connect. Requests records every API request for assertions. The
 // standalone server, cmd/mergetest, serves all this over HTTP for tests in
 // any language: Listen starts a server on a given address, WithControlAPI
 // adds the HTTP control API under ControlPath, and WithSeed makes its ids
