@@ -155,13 +155,17 @@ func TestBatchWithADeliveryTwiceInsertsItOnce(t *testing.T) {
 	// unique key twice, "" when it takes one.
 	check := func(t *testing.T, insertMany func(context.Context, []river.InsertManyParams) ([]*rivertype.JobInsertResult, error), count func() int, refusal string) {
 		b := &batcher{insertMany: insertMany}
-		ps := batch("a", "b", "a", "", "")
+		keys := []string{"a", "b", "a", "", ""}
+		for i := len(keys); i < maxBatch; i++ {
+			keys = append(keys, fmt.Sprint("k", i))
+		}
+		ps := batch(keys...)
 		b.insertBatch(ps)
 		for _, p := range ps {
 			<-p.done
 			require.NoError(t, p.err)
 		}
-		assert.Equal(t, 4, count(), "a and b once each, and both jobs with no key")
+		assert.Equal(t, maxBatch-1, count(), "a full batch, a and b once each, and both jobs with no key")
 
 		_, err := insertMany(ctx, []river.InsertManyParams{ps[0].params, ps[0].params})
 		if refusal != "" {
