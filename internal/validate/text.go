@@ -36,8 +36,8 @@ func (c *Checker) UTF8(field, s string) {
 // so is a value that holds itself. Unexported struct fields are skipped,
 // as encoding/json skips them. Strings is how each Validate covers its
 // string fields, those added later included. It allocates nothing for a
-// value without problems or maps, beyond
-// putting v in an interface.
+// value without problems or maps, beyond putting v in an interface (and,
+// once for each struct type, the list of its fields).
 func (c *Checker) Strings(field string, v any) {
 	w := walkers.Get().(*walker)
 	w.c = c
@@ -128,13 +128,19 @@ func (w *walker) walk(v reflect.Value, loose bool) {
 		w.walk(v.Elem(), loose)
 		w.leave()
 	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			if f := t.Field(i); f.IsExported() {
-				w.path = append(w.path, step{name: f.Name})
-				w.walk(v.Field(i), loose)
-				w.path = w.path[:len(w.path)-1]
+		for _, f := range fieldsOf(v.Type()) {
+			fv := v.Field(f.index)
+			if f.str { // the usual field, checked without a step
+				if !utf8.ValidString(fv.String()) {
+					w.path = append(w.path, step{name: f.name})
+					w.add(RuleUTF8, "")
+					w.path = w.path[:len(w.path)-1]
+				}
+				continue
 			}
+			w.path = append(w.path, step{name: f.name})
+			w.walk(fv, loose)
+			w.path = w.path[:len(w.path)-1]
 		}
 	case reflect.Slice:
 		if v.IsNil() || v.Type().Elem().Kind() == reflect.Uint8 { // []byte is base64 in JSON
@@ -161,6 +167,33 @@ func (w *walker) walk(v reflect.Value, loose bool) {
 		}
 		w.leave()
 	}
+}
+
+// field is an exported struct field, as walk visits it.
+type field struct {
+	index int
+	name  string
+	str   bool // of a string kind
+}
+
+// fields holds each struct type's exported fields ([]field), found once:
+// reflect.Type.Field builds a whole StructField on every call, which was
+// most of a walk's cost.
+var fields sync.Map
+
+// fieldsOf returns t's exported fields, in order.
+func fieldsOf(t reflect.Type) []field {
+	if fs, ok := fields.Load(t); ok {
+		return fs.([]field)
+	}
+	var fs []field
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() {
+			fs = append(fs, field{index: i, name: f.Name, str: f.Type.Kind() == reflect.String})
+		}
+	}
+	fields.Store(t, fs)
+	return fs
 }
 
 func (w *walker) elements(v reflect.Value, loose bool) {
