@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -266,4 +267,42 @@ func BenchmarkCreateLinkTokenDefaultClient(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCreateLinkTokenInterleaved sends b.N calls with the SDK and b.N
+// with its bare twin to one server, alternating call by call in an order
+// that flips each pair, and reports each one's median latency and their
+// ratio. Unlike the benchmarks above, which run each implementation alone
+// in a loop of its own, both calls here meet the same caches, garbage
+// collector and server state, as an SDK call in a real handler meets
+// whatever else the program does.
+func BenchmarkCreateLinkTokenInterleaved(b *testing.B) {
+	srv := benchServer(b, nil)
+	c, bc := benchClients(b, srv)
+	ctx := context.Background()
+	p, bp := benchParams(), bareRequest()
+	sdk, bare := make([]time.Duration, b.N), make([]time.Duration, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		for k := range 2 {
+			start := time.Now()
+			if (i+k)%2 == 0 {
+				if _, err := c.CreateLinkToken(ctx, p); err != nil {
+					b.Fatal(err)
+				}
+				sdk[i] = time.Since(start)
+			} else {
+				if _, err := bc.createLinkToken(ctx, bp); err != nil {
+					b.Fatal(err)
+				}
+				bare[i] = time.Since(start)
+			}
+		}
+	}
+	b.StopTimer()
+	slices.Sort(sdk)
+	slices.Sort(bare)
+	b.ReportMetric(float64(sdk[b.N/2].Nanoseconds()), "sdk-p50-ns")
+	b.ReportMetric(float64(bare[b.N/2].Nanoseconds()), "bare-p50-ns")
+	b.ReportMetric(float64(sdk[b.N/2])/float64(bare[b.N/2]), "sdk/bare")
 }
