@@ -84,7 +84,11 @@ func NewHandler[TTx any](client *river.Client[TTx], keys []string, o Options, op
 	insert := inserter(client, o)
 	verify, err := mergelink.NewWebhookHandler(func(ctx context.Context, ev *mergelink.WebhookEvent) error {
 		key := ev.DeliveryKey()
-		return record(ctx, key, insert(ctx, Args{Body: ev.RawBody(), DeliveryKey: key}, key, !ev.IsTest()))
+		uniqueBy := key
+		if ev.IsTest() {
+			uniqueBy = "" // the dashboard's test payload is queued every time
+		}
+		return record(ctx, key, insert(ctx, Args{Body: ev.RawBody(), DeliveryKey: key}, uniqueBy))
 	}, keys, append(opts, mergelink.WithDuplicateStore(nil))...)
 	if err != nil {
 		return nil, err
@@ -104,7 +108,7 @@ func NewAgentHandler[TTx any](client *river.Client[TTx], keys []string, o Option
 	insert := inserter(client, o)
 	verify, err := agenthandler.NewWebhookHandler(func(ctx context.Context, ev *agenthandler.WebhookEvent) error {
 		key := ev.DeliveryKey()
-		return record(ctx, key, insert(ctx, AgentArgs{Body: ev.Raw, DeliveryKey: key}, key, true))
+		return record(ctx, key, insert(ctx, AgentArgs{Body: ev.Raw, DeliveryKey: key}, key))
 	}, keys, append(opts, agenthandler.WithDuplicateStore(nil))...)
 	if err != nil {
 		return nil, err
@@ -129,15 +133,13 @@ func newHandler[TTx any](client *river.Client[TTx], o Options) (*Handler, error)
 }
 
 // inserter returns the function that inserts a job with o's options,
-// unique by its delivery key when unique is true, in a batch with the
-// jobs of concurrent deliveries (see batcher).
-func inserter[TTx any](client *river.Client[TTx], o Options) func(ctx context.Context, args river.JobArgs, key string, unique bool) error {
+// unique by key unless key is "", in a batch with the jobs of concurrent
+// deliveries (see batcher).
+func inserter[TTx any](client *river.Client[TTx], o Options) func(ctx context.Context, args river.JobArgs, key string) error {
 	b := &batcher{insertMany: client.InsertMany}
-	return func(ctx context.Context, args river.JobArgs, key string, unique bool) error {
+	return func(ctx context.Context, args river.JobArgs, key string) error {
 		opts := &river.InsertOpts{Queue: o.Queue, MaxAttempts: o.MaxAttempts}
-		if !unique {
-			key = ""
-		} else {
+		if key != "" {
 			opts.UniqueOpts = river.UniqueOpts{ByArgs: true}
 		}
 		return b.insert(ctx, river.InsertManyParams{Args: args, InsertOpts: opts}, key)
