@@ -3,20 +3,14 @@ package riverinbox
 import (
 	"context"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
 
-const (
-	// maxBatch bounds the jobs one transaction inserts.
-	maxBatch = 128
-	// batchTimeout bounds one batch's transaction. No request's context
-	// governs it, since a batch serves many requests; each request stops
-	// waiting when its own context ends.
-	batchTimeout = 10 * time.Second
-)
+// maxBatch bounds the jobs one transaction inserts.
+const maxBatch = 128
 
 // batcher inserts the jobs of concurrent deliveries together: while one
 // batch's transaction runs, the deliveries that arrive wait, and go in the
@@ -34,6 +28,7 @@ type batcher struct {
 
 // pending is one delivery's job, waiting for its batch.
 type pending struct {
+	ctx    context.Context // the request's
 	params river.InsertManyParams
 	key    string // the unique key, or "" when the job is not unique
 	err    error  // the batch's error, set before done is closed
@@ -44,7 +39,7 @@ type pending struct {
 // batch, and returns the batch's error, or ctx's when ctx ends first; the
 // job may then still be inserted, and a delivery sent again finds it.
 func (b *batcher) insert(ctx context.Context, params river.InsertManyParams, key string) error {
-	p := &pending{params: params, key: key, done: make(chan struct{})}
+	p := &pending{ctx: ctx, params: params, key: key, done: make(chan struct{})}
 	b.mu.Lock()
 	b.queue = append(b.queue, p)
 	start := !b.running
@@ -82,9 +77,11 @@ func (b *batcher) run() {
 }
 
 // insertBatch inserts batch in one transaction and tells each waiter the
-// outcome. A delivery that is in the batch twice, sent again before its
-// first job was inserted, is inserted once: PostgreSQL refuses one insert
-// that meets the same unique key twice.
+// outcome. The transaction's context ends when the contexts of all the
+// batch's requests have, as a lone request's insert would end with its
+// own. A delivery that is in the batch twice, sent again before its first
+// job was inserted, is inserted once: PostgreSQL refuses one insert that
+// meets the same unique key twice.
 func (b *batcher) insertBatch(batch []*pending) {
 	params := make([]river.InsertManyParams, 0, len(batch))
 	seen := make(map[string]bool, len(batch))
@@ -97,8 +94,21 @@ func (b *batcher) insertBatch(batch []*pending) {
 		}
 		params = append(params, p.params)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	ctx, cancel := context.WithCancel(context.Background())
+	var waiting atomic.Int64
+	waiting.Store(int64(len(batch)))
+	stops := make([]func() bool, len(batch))
+	for i, p := range batch {
+		stops[i] = context.AfterFunc(p.ctx, func() {
+			if waiting.Add(-1) == 0 {
+				cancel()
+			}
+		})
+	}
 	_, err := b.insertMany(ctx, params)
+	for _, stop := range stops {
+		stop()
+	}
 	cancel()
 	for _, p := range batch {
 		p.err = err

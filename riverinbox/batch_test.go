@@ -2,11 +2,9 @@ package riverinbox
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -15,19 +13,18 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	_ "modernc.org/sqlite"
 )
 
 // fakeInserts records the batches a batcher inserts; each call waits for
 // a value on release, which is its error.
 type fakeInserts struct {
 	mu      sync.Mutex
-	batches [][]string // each batch's delivery keys
+	batches [][]string        // each batch's delivery keys
+	ctxs    []context.Context // each batch's context
 	called  chan struct{}
 	release chan error
 }
@@ -36,13 +33,14 @@ func newFakeInserts() *fakeInserts {
 	return &fakeInserts{called: make(chan struct{}, 16), release: make(chan error)}
 }
 
-func (f *fakeInserts) insertMany(_ context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+func (f *fakeInserts) insertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 	var keys []string
 	for _, p := range params {
 		keys = append(keys, p.Args.(Args).DeliveryKey)
 	}
 	f.mu.Lock()
 	f.batches = append(f.batches, keys)
+	f.ctxs = append(f.ctxs, ctx)
 	f.mu.Unlock()
 	f.called <- struct{}{}
 	return nil, <-f.release
@@ -134,83 +132,80 @@ func TestBatcherStopsWaitingWhenTheRequestEnds(t *testing.T) {
 	assert.Equal(t, [][]string{{"a"}, {"b"}}, f.batches)
 }
 
-// A delivery that is in one batch twice is inserted once, on the real
-// databases: PostgreSQL refuses one insert that meets a unique key twice.
+// A batch's transaction goes on while one of its requests waits, and ends
+// when all of them have ended, as a lone request's insert ends with it.
+func TestBatchEndsWhenAllItsRequestsHave(t *testing.T) {
+	t.Parallel()
+	f := newFakeInserts()
+	b := &batcher{insertMany: f.insertMany}
+	first := insertAll(b, "a")
+	<-f.called
+	ctxB, cancelB := context.WithCancel(context.Background())
+	ctxC, cancelC := context.WithCancel(context.Background())
+	errs := make(chan error, 2)
+	go func() { errs <- b.insert(ctxB, river.InsertManyParams{Args: Args{DeliveryKey: "b"}}, "b") }()
+	go func() { errs <- b.insert(ctxC, river.InsertManyParams{Args: Args{DeliveryKey: "c"}}, "c") }()
+	waitQueued(b, 2)
+	f.release <- nil
+	require.NoError(t, <-first)
+	<-f.called // b and c's batch
+	f.mu.Lock()
+	batchCtx := f.ctxs[1]
+	f.mu.Unlock()
+
+	cancelB()
+	assert.ErrorIs(t, <-errs, context.Canceled)
+	assert.NoError(t, batchCtx.Err(), "c still waits for the batch")
+	cancelC()
+	assert.ErrorIs(t, <-errs, context.Canceled)
+	<-batchCtx.Done() // both gave up: the transaction ends
+	f.release <- batchCtx.Err()
+}
+
+// A delivery that is in one batch twice is inserted once, on a real
+// PostgreSQL, which refuses one insert that meets a unique key twice.
 func TestBatchWithADeliveryTwiceInsertsItOnce(t *testing.T) {
 	t.Parallel()
+	url := os.Getenv("MERGELINK_TEST_POSTGRES")
+	if url == "" {
+		t.Skip("set MERGELINK_TEST_POSTGRES to run on a real PostgreSQL")
+	}
 	ctx := context.Background()
-	batch := func(keys ...string) []*pending {
-		var ps []*pending
-		for _, k := range keys {
-			opts := &river.InsertOpts{}
-			if k != "" {
-				opts.UniqueOpts = river.UniqueOpts{ByArgs: true}
-			}
-			ps = append(ps, &pending{params: river.InsertManyParams{Args: Args{DeliveryKey: k}, InsertOpts: opts}, key: k, done: make(chan struct{})})
-		}
-		return ps
-	}
-	// check inserts a batch through insertMany and counts the jobs with
-	// count; refusal is the database's error for an insert that meets a
-	// unique key twice, "" when it takes one.
-	check := func(t *testing.T, insertMany func(context.Context, []river.InsertManyParams) ([]*rivertype.JobInsertResult, error), count func() int, refusal string) {
-		b := &batcher{insertMany: insertMany}
-		keys := []string{"a", "b", "a", "", ""}
-		for i := len(keys); i < maxBatch; i++ {
-			keys = append(keys, fmt.Sprint("k", i))
-		}
-		ps := batch(keys...)
-		b.insertBatch(ps)
-		for _, p := range ps {
-			<-p.done
-			require.NoError(t, p.err)
-		}
-		assert.Equal(t, maxBatch-1, count(), "a full batch, a and b once each, and both jobs with no key")
+	pool, err := pgxpool.New(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	schema := fmt.Sprintf("riverinbox_batch_%d", time.Now().UnixNano())
+	_, err = pool.Exec(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() { pool.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: schema})
+	require.NoError(t, err)
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	require.NoError(t, err)
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Schema: schema})
+	require.NoError(t, err)
 
-		_, err := insertMany(ctx, []river.InsertManyParams{ps[0].params, ps[0].params})
-		if refusal != "" {
-			assert.ErrorContains(t, err, refusal, "what the batcher's merge avoids")
-		}
+	keys := []string{"a", "b", "a", "", ""}
+	for i := len(keys); i < maxBatch; i++ {
+		keys = append(keys, fmt.Sprint("k", i))
 	}
-	t.Run("postgres", func(t *testing.T) {
-		url := os.Getenv("MERGELINK_TEST_POSTGRES")
-		if url == "" {
-			t.Skip("set MERGELINK_TEST_POSTGRES to run on a real PostgreSQL")
+	var batch []*pending
+	for _, k := range keys {
+		opts := &river.InsertOpts{}
+		if k != "" {
+			opts.UniqueOpts = river.UniqueOpts{ByArgs: true}
 		}
-		pool, err := pgxpool.New(ctx, url)
-		require.NoError(t, err)
-		t.Cleanup(pool.Close)
-		schema := fmt.Sprintf("riverinbox_batch_%d", time.Now().UnixNano())
-		_, err = pool.Exec(ctx, "CREATE SCHEMA "+schema)
-		require.NoError(t, err)
-		t.Cleanup(func() { pool.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-		m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: schema})
-		require.NoError(t, err)
-		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-		require.NoError(t, err)
-		client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Schema: schema})
-		require.NoError(t, err)
-		check(t, client.InsertMany, func() int {
-			var n int
-			require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+schema+".river_job").Scan(&n))
-			return n
-		}, "ON CONFLICT DO UPDATE command cannot affect row a second time")
-	})
-	t.Run("sqlite", func(t *testing.T) {
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "river.db"))
-		require.NoError(t, err)
-		db.SetMaxOpenConns(1)
-		t.Cleanup(func() { db.Close() })
-		m, err := rivermigrate.New(riversqlite.New(db), nil)
-		require.NoError(t, err)
-		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-		require.NoError(t, err)
-		client, err := river.NewClient(riversqlite.New(db), &river.Config{})
-		require.NoError(t, err)
-		check(t, client.InsertMany, func() int {
-			var n int
-			require.NoError(t, db.QueryRow("SELECT count(*) FROM river_job").Scan(&n))
-			return n
-		}, "")
-	})
+		batch = append(batch, &pending{ctx: ctx, params: river.InsertManyParams{Args: Args{DeliveryKey: k}, InsertOpts: opts}, key: k, done: make(chan struct{})})
+	}
+	(&batcher{insertMany: client.InsertMany}).insertBatch(batch)
+	for _, p := range batch {
+		<-p.done
+		require.NoError(t, p.err)
+	}
+	var n int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+schema+".river_job").Scan(&n))
+	assert.Equal(t, maxBatch-1, n, "a full batch, a and b once each, and both jobs with no key")
+
+	_, err = client.InsertMany(ctx, []river.InsertManyParams{batch[0].params, batch[0].params})
+	assert.ErrorContains(t, err, "ON CONFLICT DO UPDATE command cannot affect row a second time", "what the batcher's merge avoids")
 }

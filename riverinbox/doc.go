@@ -9,10 +9,10 @@
 // and its delivery key, and answers 200 as soon as the insert commits. The
 // job is unique by delivery key, so Merge's retries of one delivery never
 // make a second job; a failed insert is answered 503 with Retry-After, so
-// that Merge sends the delivery again. Deliveries that arrive while an
-// insert runs are inserted together in the next one, a transaction for
-// many jobs, so that under load an answer waits for about two inserts,
-// not for every delivery ahead of it.
+// that Merge sends the delivery again. On PostgreSQL, deliveries that
+// arrive while an insert runs are inserted together in the next one, a
+// transaction for many jobs, so that under load an answer waits for about
+// two inserts, not for every delivery ahead of it.
 //
 // A worker (NewWorker, NewAgentWorker) decodes the job's body into the
 // typed event and calls your function, under River's retries and backoff.
