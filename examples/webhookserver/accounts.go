@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/examples/internal/accountstore"
@@ -28,14 +30,28 @@ const accountsDDL = `CREATE TABLE IF NOT EXISTS webhookserver_accounts (
 )`
 
 // createTable creates the accounts table if it does not exist. Every
-// replica calls it at start, perhaps all at once. PostgreSQL's CREATE
-// TABLE IF NOT EXISTS is not safe against concurrent calls (one of them
-// can fail on a unique index of the catalog), so there it runs in a
-// transaction under an advisory lock, as sqlstore's CreateTable does.
+// replica calls it at start, perhaps all at once, as sqlstore's CreateTable
+// allows. PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against
+// concurrent calls (one of them can fail on a unique index of the
+// catalog), so there it runs in a transaction under an advisory lock. On
+// SQLite a server that starts beside another (a receiver and a worker on
+// one file) can find the new database locked in a way the busy timeout
+// does not absorb, so it tries again, with short waits, while it is.
 func (a *accounts) createTable(ctx context.Context) error {
 	if a.dialect != sqlstore.Postgres {
-		_, err := a.db.ExecContext(ctx, fmt.Sprintf(accountsDDL, "BLOB"))
-		return err
+		for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+			_, err := a.db.ExecContext(ctx, fmt.Sprintf(accountsDDL, "BLOB"))
+			if err == nil || !strings.Contains(err.Error(), "database is locked") {
+				return err
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return err
+			}
+		}
 	}
 	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
