@@ -20,7 +20,7 @@ import (
 )
 
 // hidden stands in for a secret in String, GoString and log output.
-const hidden = "[hidden]"
+const hidden = secret.Hidden
 
 // AccountToken is the answer to an account token exchange: the Linked
 // Account's id, its integration, and the account token that authenticates

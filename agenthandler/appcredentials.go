@@ -81,7 +81,7 @@ func (p ApplicationCredentialParams) LogValue() slog.Value {
 }
 
 // hidden stands in for a secret in String, GoString, logs and JSON.
-const hidden = "[hidden]"
+const hidden = secret.Hidden
 
 func hideNonEmpty(s string) string {
 	if s == "" {

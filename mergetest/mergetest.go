@@ -560,7 +560,7 @@ func (r Request) String() string {
 	q := r.Query
 	if q.Has("account_token") {
 		q = cloneValues(q)
-		q.Set("account_token", "[hidden]")
+		q.Set("account_token", secret.Hidden)
 	}
 	return fmt.Sprintf("%s %s?%s (%d-byte body)", r.Method, r.Path, q.Encode(), len(r.Body))
 }
@@ -582,7 +582,7 @@ func (r Request) MarshalJSON() ([]byte, error) {
 	f.Header.Del(AccountTokenHeader)
 	if f.Query.Has("account_token") {
 		f.Query = cloneValues(f.Query)
-		f.Query.Set("account_token", "[hidden]")
+		f.Query.Set("account_token", secret.Hidden)
 	}
 	return json.Marshal(f)
 }

@@ -7,6 +7,9 @@ import (
 	"io"
 )
 
+// Hidden stands in for a secret in String, GoString, logs and JSON.
+const Hidden = "[hidden]"
+
 // Format writes s for every fmt verb, quoted for %q, and goString for %#v.
 // A type whose String hides a secret calls it from its Format method:
 // without one, fmt prints the type's fields, secret included, for any verb
