@@ -59,6 +59,20 @@ func waitQueued(b *batcher, n int) {
 	}
 }
 
+// behindABatch starts a lone delivery's batch (key "a"), calls queue while
+// that batch's transaction runs, waits until n deliveries wait behind it,
+// lets it commit, and returns once the next batch is in its transaction.
+func behindABatch(t *testing.T, f *fakeInserts, b *batcher, n int, queue func()) {
+	t.Helper()
+	first := insertAll(b, "a")
+	<-f.called
+	queue()
+	waitQueued(b, n)
+	f.release <- nil
+	require.NoError(t, <-first)
+	<-f.called
+}
+
 // insertAll inserts a job for each key from a goroutine of its own and
 // returns their errors' channel.
 func insertAll(b *batcher, keys ...string) <-chan error {
@@ -76,13 +90,8 @@ func TestBatcherInsertsWhatArrivesDuringABatchInTheNext(t *testing.T) {
 	f := newFakeInserts()
 	b := &batcher{insertMany: f.insertMany}
 
-	first := insertAll(b, "a")
-	<-f.called // a's batch is in its transaction
-	rest := insertAll(b, "b", "c", "d", "c", "")
-	waitQueued(b, 5)
-	f.release <- nil
-	require.NoError(t, <-first)
-	<-f.called
+	var rest <-chan error
+	behindABatch(t, f, b, 5, func() { rest = insertAll(b, "b", "c", "d", "c", "") })
 	f.release <- nil
 	for range 5 {
 		require.NoError(t, <-rest)
@@ -98,13 +107,8 @@ func TestBatcherGivesTheBatchsErrorToEveryDelivery(t *testing.T) {
 	t.Parallel()
 	f := newFakeInserts()
 	b := &batcher{insertMany: f.insertMany}
-	first := insertAll(b, "a")
-	<-f.called
-	rest := insertAll(b, "b", "c")
-	waitQueued(b, 2)
-	f.release <- nil
-	require.NoError(t, <-first)
-	<-f.called
+	var rest <-chan error
+	behindABatch(t, f, b, 2, func() { rest = insertAll(b, "b", "c") })
 	failed := errors.New("connection refused")
 	f.release <- failed
 	for range 2 {
@@ -138,17 +142,13 @@ func TestBatchEndsWhenAllItsRequestsHave(t *testing.T) {
 	t.Parallel()
 	f := newFakeInserts()
 	b := &batcher{insertMany: f.insertMany}
-	first := insertAll(b, "a")
-	<-f.called
 	ctxB, cancelB := context.WithCancel(context.Background())
 	ctxC, cancelC := context.WithCancel(context.Background())
 	errs := make(chan error, 2)
-	go func() { errs <- b.insert(ctxB, river.InsertManyParams{Args: Args{DeliveryKey: "b"}}, "b") }()
-	go func() { errs <- b.insert(ctxC, river.InsertManyParams{Args: Args{DeliveryKey: "c"}}, "c") }()
-	waitQueued(b, 2)
-	f.release <- nil
-	require.NoError(t, <-first)
-	<-f.called // b and c's batch
+	behindABatch(t, f, b, 2, func() {
+		go func() { errs <- b.insert(ctxB, river.InsertManyParams{Args: Args{DeliveryKey: "b"}}, "b") }()
+		go func() { errs <- b.insert(ctxC, river.InsertManyParams{Args: Args{DeliveryKey: "c"}}, "c") }()
+	})
 	f.mu.Lock()
 	batchCtx := f.ctxs[1]
 	f.mu.Unlock()
