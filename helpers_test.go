@@ -16,6 +16,11 @@ const testAPIKey = "sk-test-7hK2-LEAKCHECK-api-key"
 // base ("/base" is stripped), so a call that builds an absolute path instead
 // of joining the base URL fails. Unified API paths start with /api/, Agent
 // Handler paths with /ah/api/v1/. The client retries with tiny waits.
+//
+// The client sends through the server's own client, not
+// http.DefaultTransport: every parallel test's httptest.Server.Close empties
+// that shared pool, and a connection closed just after a bodyless answer
+// (204, say) breaks a request the server already answered.
 func setup(t *testing.T, opts ...mergelink.Option) (*mergelink.Client, *http.ServeMux) {
 	t.Helper()
 	mux := http.NewServeMux()
@@ -28,6 +33,7 @@ func setup(t *testing.T, opts ...mergelink.Option) (*mergelink.Client, *http.Ser
 	srv := httptest.NewServer(root)
 	t.Cleanup(srv.Close)
 	all := append([]mergelink.Option{
+		mergelink.WithHTTPClient(srv.Client()),
 		mergelink.WithBaseURL(srv.URL + "/base/api"),
 		mergelink.WithAgentHandlerBaseURL(srv.URL + "/base/ah/api/v1"),
 		mergelink.WithRetryWait(time.Millisecond, 4*time.Millisecond),

@@ -41,6 +41,11 @@ func (f *fixture) requests() int64 { return f.sent.Load() }
 // stripped), so a call that builds an absolute path instead of joining the
 // base URL fails, and returns an Agent Handler client for it. The client
 // retries with tiny waits.
+//
+// The client sends through the server's own client, not
+// http.DefaultTransport: every parallel test's httptest.Server.Close empties
+// that shared pool, and a connection closed just after a bodyless answer
+// (204, say) breaks a request the server already answered.
 func setup(t *testing.T, opts ...mergelink.Option) *fixture {
 	t.Helper()
 	f := &fixture{mux: http.NewServeMux()}
@@ -57,6 +62,7 @@ func setup(t *testing.T, opts ...mergelink.Option) *fixture {
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
 	all := append([]mergelink.Option{
+		mergelink.WithHTTPClient(srv.Client()),
 		mergelink.WithAgentHandlerBaseURL(srv.URL + "/base/api/v1"),
 		mergelink.WithRetryWait(time.Millisecond, 4*time.Millisecond),
 	}, opts...)

@@ -46,11 +46,21 @@ func (b *logBuffer) String() string {
 }
 
 // newTransport returns a transport with tiny waits that logs into a buffer,
-// and registers a check that the API key appears in no log line.
+// and registers a check that the API key appears in no log line. Unless o
+// names a client, the transport gets a connection pool of its own: every
+// httptest.Server.Close empties http.DefaultTransport's idle pool, and a
+// connection closed in the moment after a bodyless answer (net/http puts it
+// back in the pool before it hands the answer over) breaks a request the
+// server already answered, which is then rightly retried and counted twice.
 func newTransport(t *testing.T, o Options) (*Transport, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	o.APIKey = testKey
+	if o.HTTPClient == nil {
+		pool := http.DefaultTransport.(*http.Transport).Clone()
+		t.Cleanup(pool.CloseIdleConnections)
+		o.HTTPClient = &http.Client{Timeout: DefaultTimeout, Transport: pool}
+	}
 	if o.LogRetry == nil {
 		o.LogRetry = SlogRetries(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
