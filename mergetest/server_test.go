@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"testing"
@@ -171,6 +172,29 @@ func TestClientOptionsPointAClientAtTheServer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, srv.URL()+mergetest.UnifiedPath, c.BaseURL())
 	assert.True(t, strings.HasPrefix(srv.URL(), "http://127.0.0.1:"), srv.URL())
+}
+
+// TestClientOptionsKeepOffTheSharedPool checks that a client made with
+// ClientOptions leaves no connection in http.DefaultTransport's pool: a
+// request sent through that pool right after one of the client's finds
+// none to reuse. (A parallel test's Close, which empties the shared pool,
+// could only make this pass wrongly, never fail.)
+func TestClientOptionsKeepOffTheSharedPool(t *testing.T) {
+	t.Parallel()
+	srv := mergetest.NewTestServer(t)
+	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
+	require.NoError(t, err)
+	_, err = c.CreateLinkToken(context.Background(), mergelink.LinkTokenParams{EndUserOriginID: "u1", EndUserOrganizationName: "Acme", EndUserEmailAddress: "a@acme.test", Categories: []mergelink.Category{mergelink.CategoryHRIS}})
+	require.NoError(t, err)
+
+	var reused bool
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { reused = info.Reused }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", srv.URL()+"/api/hris/v1/linked-accounts", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.False(t, reused, "the client's connection was in http.DefaultTransport's pool")
 }
 
 func TestBadOptions(t *testing.T) {
