@@ -52,7 +52,10 @@ func FuzzAPIError(f *testing.F) {
 				t.Fatalf("errors.Is(%d, %v) = %t", status, sentinel, !is)
 			}
 		}
-		if n, err := strconv.ParseInt(strings.TrimSpace(retryAfter), 10, 64); err == nil && n >= 0 {
+		// RFC 9110's delay-seconds is 1*DIGIT: "+1" is none, though
+		// ParseInt reads it.
+		v := strings.TrimSpace(retryAfter)
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && strings.Trim(v, "0123456789") == "" {
 			if want := time.Duration(min(n, 86400)) * time.Second; e.RetryAfter != want {
 				t.Fatalf("Retry-After %q read as %s, want %s", retryAfter, e.RetryAfter, want)
 			}
