@@ -105,8 +105,9 @@ func FuzzParseWebhook(f *testing.F) {
 		} else if ev != nil && !ev.CreatedAt.IsZero() && time.Since(ev.CreatedAt).Abs() > agenthandler.DefaultWebhookTolerance+time.Minute {
 			t.Fatalf("an event created at %s passed the default tolerance: %v", ev.CreatedAt, derr)
 		}
-		var probe any
-		isObject := json.Unmarshal(payload, &probe) == nil && isMap(probe)
+		// Any JSON object: decoding into an any would also refuse a number
+		// too large for a float64, such as 1E700, which JSON allows.
+		isObject := json.Valid(payload) && bytes.HasPrefix(bytes.TrimLeft(payload, " \t\r\n"), []byte("{"))
 		if err != nil {
 			var perr *agenthandler.WebhookPayloadError
 			if !errors.As(err, &perr) || !errors.Is(err, agenthandler.ErrNotWebhookPayload) || ev != nil {
@@ -128,11 +129,6 @@ func FuzzParseWebhook(f *testing.F) {
 			t.Fatalf("parsed without a signature: %v", err)
 		}
 	})
-}
-
-func isMap(v any) bool {
-	_, ok := v.(map[string]any)
-	return ok
 }
 
 func checkEvent(t *testing.T, ev *agenthandler.WebhookEvent, payload []byte) {
