@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/internal/paging"
+	"github.com/mergelink/mergelink/internal/testnet"
 )
 
 const (
@@ -172,9 +172,7 @@ func TestExchangeAccountTokenErrorsHideThePublicToken(t *testing.T) {
 	assert.NotContains(t, err.Error(), publicToken)
 
 	// A connection that fails: net/http puts the URL in its error.
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
-	c2, err := mergelink.NewClient(testAPIKey, mergelink.WithBaseURL(srv.URL+"/api"), mergelink.WithMaxRetries(0))
+	c2, err := mergelink.NewClient(testAPIKey, mergelink.WithBaseURL("http://"+testnet.RefusedAddr(t)+"/api"), mergelink.WithMaxRetries(0))
 	require.NoError(t, err)
 	_, err = c2.ExchangeAccountToken(context.Background(), mergelink.CategoryHRIS, publicToken)
 	require.Error(t, err)

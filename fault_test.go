@@ -21,6 +21,7 @@ import (
 
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/agenthandler"
+	"github.com/mergelink/mergelink/internal/testnet"
 )
 
 // The fault suite drives the SDK's calls against loopback servers that
@@ -685,10 +686,7 @@ const htmlPage = `<html><head><title>502 Bad Gateway</title></head><body><center
 // A refused connection is retried like any transport error, and then
 // reported as what it is, naming the call.
 func TestFaultConnectionRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	closed := "http://" + ln.Addr().String()
-	require.NoError(t, ln.Close()) // nothing listens there now
+	closed := "http://" + testnet.RefusedAddr(t)
 
 	for _, tc := range []struct {
 		name string

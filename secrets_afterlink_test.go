@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mergelink/mergelink"
+	"github.com/mergelink/mergelink/internal/testnet"
 	"github.com/mergelink/mergelink/mergetest"
 )
 
@@ -106,10 +106,7 @@ func TestSecretsNeverShowAfterTheLink(t *testing.T) {
 	})
 
 	t.Run("transport errors", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		addr := ln.Addr().String()
-		require.NoError(t, ln.Close())
+		addr := testnet.RefusedAddr(t)
 		c, err := mergelink.NewClient(testAPIKey, mergelink.WithBaseURL("http://"+addr+"/api"), mergelink.WithMaxRetries(1),
 			mergelink.WithRetryWait(time.Millisecond, time.Millisecond), mergelink.WithLogger(lc.logger))
 		require.NoError(t, err)

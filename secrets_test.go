@@ -11,7 +11,6 @@ import (
 	"io"
 	"iter"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/agenthandler"
+	"github.com/mergelink/mergelink/internal/testnet"
 	"github.com/mergelink/mergelink/mergetest"
 )
 
@@ -454,10 +454,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	})
 
 	t.Run("transport errors", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		addr := ln.Addr().String()
-		require.NoError(t, ln.Close()) // nothing listens there now: connection refused
+		addr := testnet.RefusedAddr(t)
 		c, err := mergelink.NewClient(testAPIKey, mergelink.WithBaseURL("http://"+addr+"/api"),
 			mergelink.WithAgentHandlerBaseURL("http://"+addr+"/ah/api/v1"), mergelink.WithMaxRetries(1),
 			mergelink.WithRetryWait(time.Millisecond, time.Millisecond), mergelink.WithLogger(lc.logger))

@@ -18,6 +18,7 @@ import (
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/delivery"
 	"github.com/mergelink/mergelink/delivery/deliverytest"
+	"github.com/mergelink/mergelink/internal/testnet"
 	"github.com/mergelink/mergelink/redisstore"
 )
 
@@ -150,12 +151,7 @@ func TestSubMillisecondDurationsRoundedUp(t *testing.T) {
 // With Redis down, the handler answers 503 and never calls fn.
 func TestHandlerStoreDown(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	addr := testnet.RefusedAddr(t)
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
 	t.Cleanup(func() { rdb.Close() })
 	var calls atomic.Int32

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/mergelink/mergelink"
 	"github.com/mergelink/mergelink/delivery"
 	"github.com/mergelink/mergelink/delivery/deliverytest"
+	"github.com/mergelink/mergelink/internal/testnet"
 	"github.com/mergelink/mergelink/sqlstore"
 )
 
@@ -129,10 +129,7 @@ func TestSQLStoreDefaultTableFromDocDDL(t *testing.T) {
 // With the database down, the handler answers 503 and never calls fn.
 func TestSQLStoreDownHandlerAnswers503(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	addr := testnet.RefusedAddr(t)
 	db, err := sql.Open("pgx", "postgres://postgres@"+addr+"/postgres?sslmode=disable&connect_timeout=2")
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mergelink/mergelink/internal/testnet"
 	"github.com/mergelink/mergelink/internal/validate"
 )
 
@@ -20,9 +20,7 @@ import (
 // secret, in the returned error and in the retry log alike.
 func TestTransportErrorHidesURL(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
-	srv.Close() // every attempt now fails to connect
+	url := "http://" + testnet.RefusedAddr(t) // every attempt fails to connect
 
 	var logs bytes.Buffer
 	tr := New(Options{

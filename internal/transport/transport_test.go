@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -21,6 +20,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/h2non/gock.v1"
+
+	"github.com/mergelink/mergelink/internal/testnet"
 )
 
 const testKey = "sk-test-TRANSPORT-9f3a-secret"
@@ -240,12 +241,9 @@ func TestRedirectNotFollowed(t *testing.T) {
 
 func TestConnectionRefusedRetriedThenFails(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testnet.RefusedAddr(t)
 	tr, logs := newTransport(t, Options{MaxRetries: 2})
-	_, err = tr.Do(context.Background(), &Request{Method: "GET", URL: "http://" + addr + "/x", Path: "/x"}, nil)
+	_, err := tr.Do(context.Background(), &Request{Method: "GET", URL: "http://" + addr + "/x", Path: "/x"}, nil)
 	require.Error(t, err)
 	noKey(t, err)
 	assert.Contains(t, err.Error(), "GET /x")
@@ -616,13 +614,10 @@ func (c *idleCounter) CloseIdleConnections() { c.closes.Add(1) }
 func TestFailuresKeepTheCallersIdleConnections(t *testing.T) {
 	t.Parallel()
 	srv, _ := counter(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	refused := "http://" + ln.Addr().String()
-	ln.Close()
+	refused := "http://" + testnet.RefusedAddr(t)
 	rt := &idleCounter{RoundTripper: http.DefaultTransport}
 	tr, _ := newTransport(t, Options{MaxRetries: 1, HTTPClient: &http.Client{Transport: rt}})
-	_, err = tr.Do(context.Background(), &Request{Method: "GET", URL: srv.URL, Path: "/"}, nil)
+	_, err := tr.Do(context.Background(), &Request{Method: "GET", URL: srv.URL, Path: "/"}, nil)
 	require.ErrorIs(t, err, ErrServer)
 	_, err = tr.Do(context.Background(), &Request{Method: "GET", URL: refused, Path: "/"}, nil)
 	require.Error(t, err)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/mergelink/internal/testnet"
 )
 
 func TestFetch(t *testing.T) {
@@ -49,9 +51,8 @@ func TestFetch(t *testing.T) {
 // A request that gets no answer fails without showing the URL's secrets,
 // which net/http's error quotes in full.
 func TestFetchTransportErrorHidesSecrets(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close()
-	for _, raw := range []string{srv.URL + "/x?token=s3cret", "http://me:s3cret@" + srv.Listener.Addr().String() + "/x", srv.URL + "/x?k=s3cret\x7f"} {
+	addr := testnet.RefusedAddr(t)
+	for _, raw := range []string{"http://" + addr + "/x?token=s3cret", "http://me:s3cret@" + addr + "/x", "http://" + addr + "/x?k=s3cret\x7f"} {
 		_, err := Fetch(context.Background(), http.DefaultClient, http.MethodGet, raw, nil)
 		require.Error(t, err)
 		assert.NotContains(t, err.Error(), "s3cret")
