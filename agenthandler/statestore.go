@@ -59,10 +59,12 @@ func AppendCallbackState(magicLinkURL, callbackURL, state string) (string, error
 // query, the rest, fragment included, kept byte for byte.
 func addQueryParam(raw, name, value string) string {
 	head, fragment, hasFragment := strings.Cut(raw, "#")
-	switch {
-	case !strings.Contains(head, "?"):
+	// The query is what follows the first "?": "??" ends with a "?" but
+	// holds a parameter named "?", which the new one must not join.
+	switch _, query, hasQuery := strings.Cut(head, "?"); {
+	case !hasQuery:
 		head += "?"
-	case !strings.HasSuffix(head, "?") && !strings.HasSuffix(head, "&"):
+	case query != "" && !strings.HasSuffix(query, "&"):
 		head += "&"
 	}
 	head += name + "=" + url.QueryEscape(value)
