@@ -494,11 +494,11 @@ func (s *Server) APIKey() string { return s.apiKey }
 //
 //	c, err := mergelink.NewClient(srv.APIKey(), srv.ClientOptions()...)
 //
-// The client sends through the server's own connection pool, which Close
-// closes, as httptest.Server.Client does: not through
-// http.DefaultTransport, whose idle connections every httptest.Server.Close
-// in a parallel test closes, and net/http can break a request that way
-// in the moment after a bodyless answer (a 204 to a delete, say).
+// The client sends through the server's own connection pool
+// (httptest.Server.Client's, which Close closes), not through
+// http.DefaultTransport: every httptest.Server.Close in a parallel test
+// closes that pool's idle connections, which can break a request in the
+// moment after a bodyless answer (a 204 to a delete, say).
 //
 // Options appended after them win, such as a longer mergelink.WithRetryWait
 // for a test that means to wait, or mergelink.WithHTTPClient.
